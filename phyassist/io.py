@@ -110,7 +110,9 @@ def read_csv(path: str | os.PathLike, required: Sequence[str] = ()) -> list[dict
     except csv.Error as e:
         raise UserError(f"{path}: malformed CSV ({e}); expected comma-separated, double-quoted fields") from None
     header = [h.strip() for h in header]
-    if len(header) == 1 and required:
+    if not any(header):
+        raise UserError(f"{path}: header row has no column names; expected a CSV whose first row names the columns")
+    if len(header) == 1:
         for sep, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "pipes")):
             if sep in header_line:
                 raise UserError(f"{path}: columns look separated by {name}; expected a comma-separated CSV")

