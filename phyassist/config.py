@@ -110,7 +110,10 @@ class TrainConfig(SFTConfig):
         self.quantization = str(self.quantization).lower()
         if self.quantization not in ("auto", "none", "nf4", "fp4"):
             raise UserError(f"`quantization` must be 'auto', 'none', 'nf4' or 'fp4', got {self.quantization!r}.")
+        from .data import resolve_dataset
         from .models import resolve_base
+
+        resolve_dataset(self.dataset)  # unknown dataset -> UserError now
 
         preset = resolve_base(self.base_model)  # unknown preset -> UserError now, not after data prep
         if self.quantization == "auto":
@@ -127,6 +130,8 @@ class TrainConfig(SFTConfig):
         if self.activation_checkpointing is None:
             # On a CPU with a small model the recompute costs ~30% time and memory is not the limit.
             self.activation_checkpointing = cuda or self.quantization != "none"
+        if not cuda:
+            self.dataloader_pin_memory = False  # nothing to pin to; avoids a warning per epoch
         if self.output_dir is None:
             self.output_dir = str(Path("runs") / f"{Path(preset.name).name}-{self.dataset}")
         if self.lora_target_modules is not None and isinstance(self.lora_target_modules, str):

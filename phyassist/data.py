@@ -19,7 +19,7 @@ import logging
 import os
 import random
 import statistics
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 

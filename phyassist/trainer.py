@@ -176,10 +176,23 @@ def _finalize_adapter_folder(out: Path, hub_id: str):
         shutil.rmtree(ckpt, ignore_errors=True)
 
 
-def train(config) -> TrainResult:
-    """Run one fine-tuning job described by a ``TrainConfig``; returns where the adapter is."""
+@dataclass
+class Prepared:
+    """A ready SFTTrainer and what ``train`` needs to finish the run."""
+
+    trainer: object
+    state: object  # accelerate.PartialState
+    preset: object
+    identity: dict
+    report: dict
+    train_rows: int
+    val_rows: int
+    resume_from: str | None
+
+
+def build_trainer(config) -> Prepared:
+    """Check the output folder, load the base and data, and build the SFTTrainer (nothing trained yet)."""
     import torch
-    import yaml
     from accelerate import PartialState
     from transformers.trainer_utils import IntervalStrategy
     from trl import SFTTrainer
@@ -213,9 +226,23 @@ def train(config) -> TrainResult:
                 "QLoRA " + config.quantization if config.qlora else "LoRA", config.bf16, config.activation_checkpointing)
     trainer = SFTTrainer(model=model, args=config, train_dataset=train_ds, eval_dataset=val_ds,
                          processing_class=tokenizer, peft_config=peft_cfg)
+    return Prepared(trainer, state, preset, identity, report, len(train_ds), len(val_ds) if val_ds is not None else 0,
+                    resume_from)
+
+
+def train(config) -> TrainResult:
+    """Run one fine-tuning job described by a ``TrainConfig``; returns where the adapter is."""
+    import yaml
+
+    prep = build_trainer(config)
+    trainer, state, preset, identity, report, resume_from = (
+        prep.trainer, prep.state, prep.preset, prep.identity, prep.report, prep.resume_from)
+    out = Path(config.output_dir)
+    max_length = config.max_length
+    peft_cfg = trainer.model.peft_config["default"]
     start = time.perf_counter()
     output = trainer.train(resume_from_checkpoint=resume_from)
-    eval_metrics = trainer.evaluate() if val_ds is not None else {}
+    eval_metrics = trainer.evaluate() if prep.val_rows else {}
     wall = time.perf_counter() - start
     trainer.save_model(str(out))
 
@@ -232,9 +259,9 @@ def train(config) -> TrainResult:
         "max_steps": int(trainer.state.max_steps),
         "epochs": round(float(trainer.state.epoch or 0), 3),
         "runtime_s": round(runtime, 1),
-        "examples": min(examples, int(math.ceil(trainer.state.epoch or 0) * len(train_ds))) or examples,
-        "train_rows": len(train_ds),
-        "validation_rows": len(val_ds) if val_ds is not None else 0,
+        "examples": examples,
+        "train_rows": prep.train_rows,
+        "validation_rows": prep.val_rows,
         "tokens": tokens,
         "tokens_per_s": round(tokens / runtime, 1) if runtime > 0 else None,
         "quantization": "qlora" if config.qlora else "lora",
@@ -282,4 +309,4 @@ def format_summary(result: TrainResult) -> str:
     return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
 
 
-__all__ = ["TrainResult", "train", "format_summary", "prepare_splits", "RUN_FILE"]
+__all__ = ["TrainResult", "Prepared", "build_trainer", "train", "format_summary", "prepare_splits", "RUN_FILE"]
