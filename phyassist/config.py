@@ -183,6 +183,9 @@ _OVERRIDDEN = {
 }
 
 
+_SFT_FIELDS = {f.name for f in dataclasses.fields(SFTConfig)}
+
+
 def _positive(cfg, name):
     value = getattr(cfg, name)
     if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
@@ -263,6 +266,7 @@ def load_config(recipe: str | Path | None = None, **overrides) -> TrainConfig:
 
 def _check_key(key, known: set[str], source: str):
     if key not in known:
-        close = difflib.get_close_matches(str(key), known, n=1)
+        own = [f.name for f in dataclasses.fields(TrainConfig) if f.name not in _SFT_FIELDS]
+        close = difflib.get_close_matches(str(key), own, n=1) or difflib.get_close_matches(str(key), known, n=1)
         hint = f" (did you mean `{close[0]}`?)" if close else ""
         raise UserError(f"unknown config key `{key}` in {source}{hint}; expected a TrainConfig field")

@@ -9,8 +9,9 @@ live elsewhere; so does inferring labels from generated text.
 
 Decisions: the test split keeps the benchmark's rows (only empty ones and exact duplicates are
 dropped; mojibake is repaired, links kept) so scores stay comparable with the release; train and
-validation get every filter. Where a task's train file is absent, its val file is split
-(seeded) into train and validation. ``all`` = the five IMHI training tasks + counsel-chat.
+validation get every filter. Where a task's train file is absent, its val file is split (seeded)
+into train and validation. ``all`` = the five IMHI training tasks + counsel-chat; counsel-chat
+rows are the same in both variants.
 """
 
 from __future__ import annotations
@@ -255,6 +256,10 @@ def save_prepared(dsd, report: dict, out_dir) -> Path:
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise UserError(f"{out_dir}: exists and is not a folder; expected an output folder")
+    # Replacing is all-or-nothing, so never replace a folder that is not an earlier prepared dataset.
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / "data_report.json").exists():
+        raise UserError(f"{out_dir}: folder exists and is not a prepared dataset (no data_report.json); "
+                        "expected a new or empty folder, or an earlier `data prepare` output")
     with atomic_dir(out_dir) as tmp:
         dsd.save_to_disk(str(tmp))
         write_json(tmp / "data_report.json", report)

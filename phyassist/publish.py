@@ -139,7 +139,7 @@ def _copy_adapter(adapter_dir: Path, dest: Path, hub_id: str) -> None:
 
 def _public_results(results: dict, base_model: str, adapter: str | None) -> dict:
     """A results.json copy whose `model` names Hub ids instead of local folders."""
-    return {**results, "model": {"base_model": base_model, "adapter": adapter}}
+    return {**_strip_paths(results, base_model), "model": {"base_model": base_model, "adapter": adapter}}
 
 
 def stage(adapter_dir: str | Path, base_results: dict, adapter_results: dict, stage_dir: str | Path, *,
@@ -224,8 +224,9 @@ def publish(cfg: PublishConfig) -> PublishResult:
     scores = {}
     for name, adapter in (("base", None), ("adapter", str(adapter_dir))):
         run_eval(EvalConfig(adapter=adapter, base_model=cfg.base_model, datasets=tasks, limit=limit,
-                            out_dir=str(out / f"eval-{name}"), variant="instruction", bart_score=False))
-        scores[name] = json.loads((out / f"eval-{name}" / "results.json").read_text(encoding="utf-8"))
+                            out_dir=str(out / "eval" / name), variant="instruction", bart_score=False))
+        # read back what was written rather than trusting the return value's shape
+        scores[name] = json.loads((out / "eval" / name / "results.json").read_text(encoding="utf-8"))
         lap(f"eval {name}")
     stage_dir = stage(adapter_dir, scores["base"], scores["adapter"], out / "hub", repo_id=repo_id,
                       dataset=cfg.dataset)

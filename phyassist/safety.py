@@ -75,6 +75,7 @@ _NEGATED = [
     r"thought about|thought of|planned) (?:suicide|killing " + _SELF + r"|to kill " + _SELF + r"|self[- ]?harm)",
     r"(?:not|never|wouldn't|would not|won't|will not) (?:going to |gonna |ever )?(?:kill|hurt|harm) " + _SELF,
     r"(?:no|without) (?:suicidal|self[- ]?harm) (?:thoughts|ideation|intent|urges)",
+    r"(?:never|wouldn't|would not|won't|will not|not going to) (?:ever )?(?:take|end) my (?:own )?life",
     r"(?:don't|do not|dont) want to die",
     r"(?:lost|losing) (?:a |my |his |her |their |our )?\w+(?: \w+)? to suicide",
     r"(?:died|died by|death by|passed away by) suicide",

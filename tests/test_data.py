@@ -172,6 +172,13 @@ def test_save_prepared_round_trips(tiny_root, tmp_path):
     out = save_prepared(dsd, report, tmp_path / "out")
     assert load_from_disk(str(out))["train"].to_list() == dsd["train"].to_list()
     assert json.loads((out / "data_report.json").read_text())["rows"] == report["rows"]
+    save_prepared(dsd, report, out)  # an earlier output is replaced
+    other = tmp_path / "notes"
+    other.mkdir()
+    (other / "mine.txt").write_text("keep me")
+    with pytest.raises(UserError, match="folder exists and is not a prepared dataset"):
+        save_prepared(dsd, report, other)
+    assert (other / "mine.txt").read_text() == "keep me"
 
 
 def _cli(*args, env_root=None):

@@ -1,0 +1,196 @@
+"""Space benchmarks: adapter switching, time to first token, memory of many adapters, crisis detector.
+
+    python benchmarks/space_bench.py                       # all, on the embedded SmolLM2 (CPU)
+    python benchmarks/space_bench.py --only switch,memory  # a subset
+    PHYASSIST_DATA_DIR=../shared/data python benchmarks/space_bench.py --only crisis
+
+- switch: ``set_adapter`` on one PeftModel holding 5 adapters, against the seed's way (load the base
+  and then the adapter with ``PeftModel.from_pretrained``), same adapters, same process. Target >= 100x.
+- ttft: time to the first streamed text of a chat reply on the embedded base (CPU), median of runs.
+- memory: bytes of parameters of the base plus 5 adapters (r=8 on all the preset's target modules)
+  against the base alone, and the process RSS growth while loading them. Target <= 1.1x.
+- crisis: the detector's recall on ``tests/fixtures/crisis_*.txt`` and its false-positive rate on
+  counsel-chat questions with no suicide/self-harm content (outside the ``self-harm`` topic and
+  without any word of a broad vocabulary screen); prints every firing for manual inspection.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import re
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURES = REPO / "tests" / "fixtures"
+N_ADAPTERS = 5
+SCREEN = (
+    r"suicid|self[- ]?harm|self[- ]?injur|kill(?:ing|ed)? (?:my|him|her|them)sel|cutting|cut (?:my|him|her)sel|"
+    r"hurt(?:ing)? (?:my|him|her|them)sel|harm(?:ing)? (?:my|him|her|them)sel|want(?:ed|s)? to die|"
+    r"(?:end|take) (?:my|his|her|their) (?:own )?life|overdos|wish i (?:was|were) dead|shouldn't be here|end it all"
+)
+
+
+def rss_mib() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def make_adapters(base_dir: Path, out: Path, n: int = N_ADAPTERS, r: int = 8) -> dict[str, str]:
+    """n LoRA adapters (random non-zero weights) on the preset's target modules, saved like training does."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    from phyassist.models import PRESETS
+
+    targets = list(PRESETS["smollm2-135m-instruct"].lora_target_modules)
+    paths = {}
+    for i in range(n):
+        torch.manual_seed(i)
+        model = AutoModelForCausalLM.from_pretrained(base_dir)
+        peft_model = get_peft_model(model, LoraConfig(r=r, lora_alpha=2 * r, target_modules=targets,
+                                                      init_lora_weights=False))
+        peft_model.peft_config["default"].base_model_name_or_path = PRESETS["smollm2-135m-instruct"].hub_id
+        paths[f"adapter{i}"] = str(out / f"adapter{i}")
+        peft_model.save_pretrained(paths[f"adapter{i}"])
+    return paths
+
+
+def param_bytes(model) -> int:
+    return sum(p.numel() * p.element_size() for p in model.parameters())
+
+
+def bench_memory_and_switch(base_dir: Path, adapters: dict[str, str], only: set[str]) -> None:
+    import torch
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM
+
+    from phyassist.adapters import AdapterBank
+
+    rss0 = rss_mib()
+    base = AutoModelForCausalLM.from_pretrained(base_dir)
+    base_bytes, rss_base = param_bytes(base), rss_mib()
+    del base
+    bank = AdapterBank.load("smollm2-135m-instruct", adapters)
+    assert bank.names == list(adapters), bank.failed
+    bank_bytes, rss_bank = param_bytes(bank.model), rss_mib()
+    if "memory" in only:
+        print(f"memory: base alone {base_bytes / 2**20:.1f} MiB of parameters; base + {len(adapters)} adapters "
+              f"{bank_bytes / 2**20:.1f} MiB -> ratio {bank_bytes / base_bytes:.3f}x (target <= 1.1x)")
+        print(f"memory: process RSS +{rss_base - rss0:.0f} MiB after the base, +{rss_bank - rss0:.0f} MiB after "
+              f"the bank (base loaded again + {len(adapters)} adapters; allocator reuse makes RSS approximate)")
+    if "switch" not in only:
+        return
+    names = list(adapters)
+    ids = torch.tensor([[1, 2, 3]])
+    switch_times = []
+    for i in range(200):
+        start = time.perf_counter()
+        bank.model.set_adapter(names[i % len(names)])
+        switch_times.append(time.perf_counter() - start)
+    with torch.no_grad():  # the switched adapter is really the one used
+        bank.model(input_ids=ids)
+    reload_times = []
+    for i in range(3):
+        start = time.perf_counter()
+        model = AutoModelForCausalLM.from_pretrained(base_dir)
+        model = PeftModel.from_pretrained(model, adapters[names[i % len(names)]])
+        reload_times.append(time.perf_counter() - start)
+        del model
+    ours, seed = statistics.median(switch_times), statistics.median(reload_times)
+    print(f"switch: set_adapter median {ours * 1e6:.0f} us (200 switches); reload base+adapter median "
+          f"{seed * 1e3:.0f} ms (3 loads) -> {seed / ours:,.0f}x faster (target >= 100x)")
+
+
+def bench_ttft(runs: int = 5) -> None:
+    from phyassist.adapters import AdapterBank
+    from phyassist.chat import Sampling, chat_input_ids, chat_messages, stream_generate
+
+    bank = AdapterBank.load("smollm2-135m-instruct", {})
+    ids = chat_input_ids(bank.tokenizer, chat_messages([], "I have trouble sleeping before exams. Any advice?"))
+    firsts, rates = [], []
+    for _ in range(runs):
+        start = time.perf_counter()
+        first, n = None, 0
+        for n, _text in enumerate(stream_generate(bank, None, ids, Sampling.clamped(temperature=0, max_new_tokens=32)), 1):
+            first = first or time.perf_counter() - start
+        firsts.append(first)
+        rates.append(n / (time.perf_counter() - start))
+    print(f"ttft: embedded SmolLM2 on CPU, prompt {ids.shape[-1]} tokens: median time to first token "
+          f"{statistics.median(firsts) * 1e3:.0f} ms over {runs} runs (min {min(firsts) * 1e3:.0f} ms); "
+          f"~{statistics.median(rates):.1f} streamed chunks/s")
+
+
+def lines(name: str) -> list[str]:
+    return [x for x in (FIXTURES / name).read_text().splitlines() if x.strip() and not x.startswith("#")]
+
+
+def bench_crisis() -> None:
+    import pandas as pd
+
+    from phyassist.data import data_dir
+    from phyassist.safety import detect_crisis
+
+    for name in ("crisis_positive.txt", "crisis_heldout.txt"):
+        items = lines(name)
+        missed = [t for t in items if detect_crisis(t) is None]
+        print(f"crisis: recall on {name} {1 - len(missed) / len(items):.1%} ({len(items) - len(missed)}/{len(items)})"
+              + (f"; missed: {missed}" if missed else ""))
+    negatives = lines("crisis_negative.txt")
+    fired = [t for t in negatives if detect_crisis(t)]
+    print(f"crisis: fires on {len(fired)}/{len(negatives)} hard negatives (idioms, denials): {fired}")
+    path = data_dir() / "counsel-chat" / "20200325_counsel_chat.csv"
+    if not path.exists():
+        print(f"crisis: counsel-chat not found at {path}; set PHYASSIST_DATA_DIR")
+        return
+    df = pd.read_csv(path)
+    topics = df.groupby("questionID").topic.apply(lambda s: set(s.dropna()))
+    first = df.drop_duplicates("questionID").set_index("questionID")
+    texts = first.questionTitle.fillna("") + " " + first.questionText.fillna("")
+    screen = re.compile(SCREEN, re.I)
+    clean, flagged = [], []
+    for qid, text in texts.items():
+        (flagged if "self-harm" in topics[qid] or screen.search(text) else clean).append(text)
+    fp = [(detect_crisis(t).phrase, t) for t in clean if detect_crisis(t)]
+    print(f"crisis: counsel-chat questions {len(texts)}; without such content {len(clean)}; detector fires on "
+          f"{len(fp)} -> false-positive rate {len(fp) / len(clean):.2%}")
+    for phrase, text in fp:
+        print(f"   FP? [{phrase}] {text[:160]!r}")
+    hits = [(detect_crisis(t), t) for t in flagged]
+    print(f"crisis: on the {len(flagged)} questions with suicide/self-harm words or topic it fires on "
+          f"{sum(h is not None for h, _ in hits)} (review below)")
+    for hit, text in hits:
+        print(f"   {'FIRE' if hit else 'quiet'} [{hit.phrase if hit else ''}] {text[:160]!r}")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", default="switch,memory,ttft,crisis", help="comma-separated subset")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    only = set(args.only.split(","))
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    print(f"load average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    if only & {"switch", "memory"}:
+        from phyassist.models import embedded_model_dir
+
+        base_dir = embedded_model_dir()
+        with tempfile.TemporaryDirectory() as tmp:
+            bench_memory_and_switch(base_dir, make_adapters(base_dir, Path(tmp)), only)
+    if "ttft" in only:
+        bench_ttft()
+    if "crisis" in only:
+        bench_crisis()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,93 @@
+"""IMHI: weighted F1 of labels inferred from mental-health explanations, plus optional BARTScore."""
+
+import datasets
+import evaluate
+
+_CITATION = """\
+@inproceedings{yang2024mentallama,
+  title={MentaLLaMA: Interpretable Mental Health Analysis on Social Media with Large Language Models},
+  author={Yang, Kailai and Zhang, Tianlin and Kuang, Ziyan and Xie, Qianqian and Huang, Jimin and Ananiadou, Sophia},
+  booktitle={Proceedings of the ACM Web Conference 2024},
+  year={2024}
+}
+"""
+
+_DESCRIPTION = """\
+The IMHI benchmark (MentalLLaMA) scores a model's free-text answers to mental-health questions about
+social-media posts. Each answer is mapped to one of the task's labels (a strict parser for answers that
+state the label first, then a small TF-IDF + logistic-regression classifier trained on the IMHI training
+explanations); the headline number is the weighted F1 (x100) of these labels against the labels of the
+gold answers. Answers with no inferable label count as wrong and are reported as `unparsed`.
+Optionally BARTScore (mean per-token log-likelihood of the gold answer given the generated one) measures
+explanation quality.
+"""
+
+_KWARGS_DESCRIPTION = """
+Args:
+    predictions (`list` of `str`): generated answers.
+    references (`list` of `str`): gold answers ("<label sentence>. Reasoning: ...") or bare gold labels.
+    task (`str`): IMHI task: DR, dreaddit, Irf, MultiWD, SAD, CAMS, loneliness, t-sid or swmh.
+    queries (`list` of `str`, optional): the prompts; they tell the classifier which dimension or risk
+        was asked (MultiWD, Irf).
+    labels (`str`): "learned" (parser, then classifier; default) or "strict" (parser only).
+    bart_score (`bool`): also compute BARTScore (loads `bart_checkpoint`, default facebook/bart-large-cnn).
+    bart_checkpoint (`str`): seq2seq model path or Hub id for BARTScore.
+Returns:
+    weighted_f1 (`float`): sklearn weighted F1 x 100, the IMHI headline metric.
+    accuracy (`float`): x 100.
+    macro_f1 (`float`), micro_f1 (`float`): x 100.
+    unparsed (`int`): answers with no inferable label.
+    bart_score (`float`): only with `bart_score=True`; higher (closer to 0) is better.
+Examples:
+    >>> imhi = evaluate.load("metrics/imhi")
+    >>> results = imhi.compute(
+    ...     predictions=["Yes, this wellness dimension exists in the post.", "No. Reasoning: nothing about it."],
+    ...     references=["Yes, this wellness dimension exists in the post. Reasoning: ...",
+    ...                 "Yes, this wellness dimension exists in the post. Reasoning: ..."],
+    ...     task="MultiWD", labels="strict")
+    >>> results["accuracy"], results["unparsed"]
+    (50.0, 0)
+    >>> round(results["weighted_f1"], 1)
+    66.7
+    >>> imhi.compute(predictions=["I do not know."], references=["no"], task="DR", labels="strict")["unparsed"]
+    1
+"""
+
+
+@evaluate.utils.file_utils.add_start_docstrings(_DESCRIPTION, _KWARGS_DESCRIPTION)
+class Imhi(evaluate.Metric):
+    def _info(self):
+        return evaluate.MetricInfo(
+            description=_DESCRIPTION,
+            citation=_CITATION,
+            inputs_description=_KWARGS_DESCRIPTION,
+            features=datasets.Features({"predictions": datasets.Value("string"), "references": datasets.Value("string")}),
+            reference_urls=["https://github.com/SteveKGYang/MentalLLaMA"],
+        )
+
+    def _compute(self, predictions, references, task="MultiWD", queries=None, labels="learned", bart_score=False,
+                 bart_checkpoint="facebook/bart-large-cnn"):
+        from phyassist.errors import UserError
+        from phyassist.labels import infer_labels, parse_label
+        from phyassist.metrics import classification_scores
+        from phyassist.tasks import get_task
+
+        spec = get_task(task)
+        if len(predictions) != len(references):
+            raise UserError(f"predictions and references differ in length: {len(predictions)} and {len(references)}")
+        golds = []
+        for i, ref in enumerate(references):
+            gold = spec.gold_label(ref) if ref else None
+            gold = gold or (ref.strip().lower() if ref and ref.strip().lower() in spec.labels else None)
+            gold = gold or parse_label(spec.name, ref)
+            if gold is None:
+                raise UserError(f"reference {i}: states none of the {spec.name} labels ({', '.join(spec.labels)}): {str(ref)[:60]!r}")
+            golds.append(gold)
+        preds = infer_labels(spec.name, list(predictions), queries, method=labels)
+        scores = classification_scores(golds, preds, spec.labels)
+        out = {k: scores[k] for k in ("weighted_f1", "accuracy", "macro_f1", "micro_f1", "unparsed")}
+        if bart_score:
+            from phyassist.bartscore import BARTScorer, mean
+
+            out["bart_score"] = mean(BARTScorer(bart_checkpoint).score(list(predictions), list(references)))
+        return out
