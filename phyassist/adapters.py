@@ -4,8 +4,9 @@
 GPU; full precision on a CPU, where the default base is the embedded SmolLM2) and every adapter into
 a single ``PeftModel`` with ``load_adapter``. An adapter that fails to load (missing folder, no Hub
 access, shapes of another base) is recorded in ``failed`` with a one-line reason while the others
-keep working. ``bank.use(name)`` switches with ``set_adapter`` (or ``disable_adapter`` for the bare
-base) under the bank's lock, so concurrent requests never see each other's adapter.
+keep working. ``bank.use(name)`` switches under the bank's lock (so concurrent requests never see
+each other's adapter) with ``bank.set_adapter``: the per-layer state ``PeftModel.set_adapter`` and
+``disable_adapter`` write, set from a cached list of LoRA layers (microseconds, no module walk).
 
 The configuration (``SpaceConfig``) comes from a YAML file with keys ``base_model`` and ``adapters``,
 overridden by ``PHYASSIST_BASE_MODEL`` and ``PHYASSIST_ADAPTERS="name=source,..."``. This module does
@@ -129,6 +130,48 @@ class AdapterBank:
         self.failed = failed
         self.warnings = warnings or {}
         self.lock = threading.Lock()
+        self._layers = self._fast_switch_layers()
+
+    def _fast_switch_layers(self) -> list | None:
+        """The model's LoRA layers when switching them directly is exact, else None (use PeftModel's methods).
+
+        ``PeftModel.set_adapter`` walks every module and toggles ``requires_grad`` (~20 ms on SmolLM2,
+        more on bigger models); for inference only the layers' active adapter and disabled flag matter.
+        Adapters with auxiliary modules (``modules_to_save``, trainable tokens) keep the full method.
+        """
+        if not self.names:
+            return None
+        from peft.tuners.tuners_utils import BaseTunerLayer
+        from peft.utils.other import AuxiliaryTrainingWrapper
+
+        modules = list(self.model.modules())
+        if any(isinstance(m, AuxiliaryTrainingWrapper) for m in modules):
+            return None
+        self.model.requires_grad_(False)  # a server never trains; set_adapter would re-enable grads
+        return [m for m in modules if isinstance(m, BaseTunerLayer)]
+
+    def set_adapter(self, name: str | None) -> None:
+        """Make ``name`` the active adapter (None: all adapters off) without reloading anything.
+
+        Writes the same per-layer state as ``PeftModel.set_adapter`` / ``disable_adapter`` (the active
+        adapter and the disabled flag of each LoRA layer) from a cached list of layers. Callers hold the lock.
+        """
+        name = self.check(name)
+        if not self.names:
+            return
+        if self._layers is None:  # auxiliary modules: the library's own (slower) switching
+            if name is None:
+                self.model.base_model.disable_adapter_layers()
+            else:
+                self.model.base_model.enable_adapter_layers()
+                self.model.set_adapter(name)
+            return
+        for layer in self._layers:
+            layer._disable_adapters = name is None
+            if name is not None:
+                layer._active_adapter = [name]
+        if name is not None:
+            self.model.base_model.active_adapter = name
 
     @classmethod
     def load(cls, base_model: str = DEFAULT_BASE, adapters: dict[str, str] | None = None, *,
@@ -184,12 +227,6 @@ class AdapterBank:
     @contextlib.contextmanager
     def use(self, name: str | None):
         """Hold the lock with adapter ``name`` active (None: adapters disabled) for the block's duration."""
-        name = self.check(name)
         with self.lock:
-            if name is None and self.names:
-                with self.model.disable_adapter():
-                    yield self.model
-            else:
-                if name is not None:
-                    self.model.set_adapter(name)
-                yield self.model
+            self.set_adapter(name)
+            yield self.model

@@ -201,7 +201,8 @@ def stream_generate(bank, adapter: str | None, input_ids, sampling: Sampling, st
             text += piece
             yield text
     finally:
-        stop.set()
+        stop.set()  # a consumer that stopped early (Gradio's stop button) ends generate at the next token
+    thread.join()  # the streamer ended, so generate has returned or is returning
     if errors:
         logger.error("Generation failed", exc_info=errors[0])
         raise GenerationFailed("generation failed; see the server log") from errors[0]

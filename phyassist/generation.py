@@ -87,6 +87,8 @@ def generate(
         if cache_path:
             cache_path.parent.mkdir(parents=True, exist_ok=True)
         out_file = open(cache_path, "a", encoding="utf-8") if cache_path else None
+        if out_file and out_file.tell() > 0 and not cache_path.read_bytes().endswith(b"\n"):
+            out_file.write("\n")  # end a line an interruption cut short, so the next row starts clean
         try:
             for start in range(0, len(order), batch_size):
                 batch = order[start:start + batch_size]

@@ -213,6 +213,8 @@ def build_trainer(config) -> Prepared:
     if resume_from:
         logger.info("Resuming from %s", resume_from)
 
+    if config.num_threads:
+        torch.set_num_threads(config.num_threads)
     torch.manual_seed(config.seed)
     model, tokenizer = load_base_for_training(config, preset)
     train_ds, val_ds, max_length, report = prepare_splits(config, tokenizer, state.num_processes)

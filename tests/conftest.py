@@ -236,3 +236,41 @@ def hub_standin(monkeypatch):
     standin = HubStandIn()
     yield standin
     standin.close()
+
+
+# ---------------------------------------------------------------------------------------------------
+# Space (issue 6): two tiny LoRA adapters on the embedded SmolLM2, shared by test_space*.py.
+# ---------------------------------------------------------------------------------------------------
+
+
+def train_tiny_smol_adapter(base_dir: Path, out: Path, text: str, seed: int, hub_id: str) -> Path:
+    """A real LoRA adapter (r=4) after two AdamW steps on one chat example; config records the Hub id."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    torch.manual_seed(seed)
+    tokenizer = AutoTokenizer.from_pretrained(base_dir)
+    model = AutoModelForCausalLM.from_pretrained(base_dir)
+    peft_model = get_peft_model(model, LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"]))
+    ids = tokenizer.apply_chat_template([{"role": "user", "content": "hi"}, {"role": "assistant", "content": text}],
+                                        return_tensors="pt", return_dict=True)["input_ids"]
+    optimizer = torch.optim.AdamW([p for p in peft_model.parameters() if p.requires_grad], lr=1e-2)
+    for _ in range(2):
+        peft_model(input_ids=ids, labels=ids).loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+    peft_model.peft_config["default"].base_model_name_or_path = hub_id
+    peft_model.save_pretrained(out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def smol_adapters(smol_dir, tmp_path_factory) -> dict[str, Path]:
+    """{"calm": folder, "coach": folder}: two tiny adapters trained on the embedded SmolLM2."""
+    root = tmp_path_factory.mktemp("space-adapters")
+    hub_id = json.loads((smol_dir / "phyassist_base.json").read_text())["hub_id"]
+    return {
+        "calm": train_tiny_smol_adapter(smol_dir, root / "calm", "Breathe slowly. You are safe.", 0, hub_id),
+        "coach": train_tiny_smol_adapter(smol_dir, root / "coach", "Let us make a small plan.", 1, hub_id),
+    }

@@ -79,6 +79,20 @@ def test_switching_changes_outputs_and_base_is_untouched(bank, tiny_llama_dir):
     assert torch.allclose(logits(bank, "one", ids), one, atol=1e-6)  # switching back gives the same adapter
 
 
+def test_bank_switch_matches_peft_set_adapter_and_disable_adapter(bank):
+    import torch
+
+    ids = torch.randint(5, 100, (1, 8))
+    ours = {name: logits(bank, name, ids) for name in [None, "two", "one", "mixtral"]}
+    with bank.lock, torch.no_grad():
+        for name in ["one", "two", "mixtral"]:
+            bank.model.set_adapter(name)
+            assert torch.equal(bank.model(input_ids=ids).logits, ours[name]), name
+        with bank.model.disable_adapter():
+            assert torch.equal(bank.model(input_ids=ids).logits, ours[None])
+    assert torch.equal(logits(bank, "one", ids), ours["one"])  # and back through the bank
+
+
 def test_unknown_adapter_is_a_user_error(bank):
     with pytest.raises(UserError, match="unknown adapter 'missing' \\(it failed to load"):
         bank.check("missing")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import json
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -13,38 +12,6 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 SPACE = REPO / "space"
 pytestmark = pytest.mark.slow
-
-
-def train_tiny_adapter(base_dir: Path, out: Path, text: str, seed: int, hub_id: str) -> Path:
-    """A real LoRA adapter (r=4) after a few AdamW steps on one chat example; config records the Hub id."""
-    import torch
-    from peft import LoraConfig, get_peft_model
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    torch.manual_seed(seed)
-    tokenizer = AutoTokenizer.from_pretrained(base_dir)
-    model = AutoModelForCausalLM.from_pretrained(base_dir)
-    peft_model = get_peft_model(model, LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"]))
-    ids = tokenizer.apply_chat_template([{"role": "user", "content": "hi"}, {"role": "assistant", "content": text}],
-                                        return_tensors="pt", return_dict=True)["input_ids"]
-    optimizer = torch.optim.AdamW([p for p in peft_model.parameters() if p.requires_grad], lr=1e-2)
-    for _ in range(2):
-        peft_model(input_ids=ids, labels=ids).loss.backward()
-        optimizer.step()
-        optimizer.zero_grad()
-    peft_model.peft_config["default"].base_model_name_or_path = hub_id
-    peft_model.save_pretrained(out)
-    return out
-
-
-@pytest.fixture(scope="module")
-def smol_adapters(smol_dir, tmp_path_factory) -> dict[str, Path]:
-    root = tmp_path_factory.mktemp("space-adapters")
-    hub_id = json.loads((smol_dir / "phyassist_base.json").read_text())["hub_id"]
-    return {
-        "calm": train_tiny_adapter(smol_dir, root / "calm", "Breathe slowly. You are safe.", 0, hub_id),
-        "coach": train_tiny_adapter(smol_dir, root / "coach", "Let us make a small plan.", 1, hub_id),
-    }
 
 
 def free_port() -> int:
@@ -177,3 +144,36 @@ def test_readme_front_matter_lists_base_and_default_adapters():
     assert front["models"] == ["HuggingFaceTB/SmolLM2-135M-Instruct", *config["adapters"].values()]
     requirements = (SPACE / "requirements.txt").read_text()
     assert "phyassist" in requirements
+
+
+def test_python_space_app_py_runs_with_no_configuration(smol_dir, tmp_path):
+    """`python space/app.py` on loopback: embedded base, default Hub adapters reported (offline), /chat works."""
+    import os
+    import subprocess
+    import time
+    import urllib.request
+
+    from gradio_client import Client
+
+    port = free_port()
+    env = {**os.environ, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port), "HF_HUB_OFFLINE": "1"}
+    env.pop("PHYASSIST_ADAPTERS", None)
+    log = (tmp_path / "app.log").open("w")
+    proc = subprocess.Popen([sys.executable, str(SPACE / "app.py")], env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        url, deadline = f"http://127.0.0.1:{port}/", time.time() + 180
+        while time.time() < deadline:
+            assert proc.poll() is None, (tmp_path / "app.log").read_text()[-2000:]
+            try:
+                urllib.request.urlopen(url, timeout=2)
+                break
+            except OSError:
+                time.sleep(0.5)
+        reply = Client(url, verbose=False).predict("Hi there", "base model (no adapter)", 0.0, 0.9, 3, api_name="/chat")
+        assert reply.strip()
+        text = (tmp_path / "app.log").read_text()
+        assert "imhi-final" in text and "could not be loaded" in text and "Traceback" not in text
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        log.close()

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import shutil
 import time
 from pathlib import Path
 
 import pytest
 
-from test_space import free_port, load_space_module, train_tiny_adapter
+from test_space import free_port, load_space_module
 
 CHROMIUM = "/usr/bin/chromium"
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -18,16 +16,17 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
 
 
 @pytest.fixture(scope="module")
-def app_url(smol_dir, tmp_path_factory):
-    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
-        pytest.skip(f"Debian's chromium is not installed at {CHROMIUM} (apt-get install -y chromium)")
-    root = tmp_path_factory.mktemp("browser-adapters")
-    hub_id = json.loads((smol_dir / "phyassist_base.json").read_text())["hub_id"]
-    calm = train_tiny_adapter(smol_dir, root / "calm", "Breathe slowly. You are safe.", 0, hub_id)
-    coach = train_tiny_adapter(smol_dir, root / "coach", "Let us make a small plan.", 1, hub_id)
-    config = root / "adapters.yaml"
-    config.write_text(f"base_model: smollm2-135m-instruct\nadapters:\n  calm: {calm}\n  coach: {coach}\n"
-                      "  broken: /no/such/adapter\n")
+def chromium() -> str:
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"Debian's chromium is not installed at {CHROMIUM} (.ci/run: apt-get install -y chromium)")
+    return CHROMIUM
+
+
+@pytest.fixture(scope="module")
+def app_url(chromium, smol_adapters, tmp_path_factory):
+    config = tmp_path_factory.mktemp("browser-config") / "adapters.yaml"
+    config.write_text(f"base_model: smollm2-135m-instruct\nadapters:\n  calm: {smol_adapters['calm']}\n"
+                      f"  coach: {smol_adapters['coach']}\n  broken: /no/such/adapter\n")
     app = load_space_module()
     demo = app.create(config)
     app.launch(demo, server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True)
@@ -36,10 +35,10 @@ def app_url(smol_dir, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def page(app_url):
+def page(chromium, app_url):
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        browser = p.chromium.launch(executable_path=chromium, headless=True, args=ARGS)
         page = browser.new_page()
         page.set_default_timeout(90_000)
         page.goto(app_url)
@@ -72,8 +71,11 @@ def test_chat_streams_switches_adapter_and_shows_crisis_banner(page):
         time.sleep(0.05)
     assert len(set(seen)) >= 3, seen
     assert any(len(a) < len(b) and b.startswith(a[:10]) for a, b in zip(seen, seen[1:]))
-    page.get_by_role("button", name="Stop").first.click()  # the chat's stop button ends the stream
-    page.locator("#chat-input textarea").wait_for(state="visible")
+    page.locator("#chat-input [data-testid='stop-button']").click()  # the chat's stop button ends the stream
+    page.wait_for_function("!document.querySelector('#chat-input textarea').disabled")
+    stopped = bot_text(page)
+    time.sleep(1.5)
+    assert bot_text(page) == stopped  # no more tokens after stopping
 
     page.locator("#adapter-choice input").click()
     page.get_by_role("option", name="coach").click()
