@@ -52,7 +52,13 @@ class BARTScorer:
         tgt = tok(tgts, max_length=self.max_length, truncation=True, padding=True, return_tensors="pt").to(self.device)
         labels = tgt["input_ids"]
         with torch.inference_mode():
-            logits = self.model(input_ids=src["input_ids"], attention_mask=src["attention_mask"], labels=labels).logits
+            # decoder inputs = labels shifted right, as passing labels= would do, minus the model's own
+            # (unused) loss: a second log-softmax over the whole vocabulary
+            if hasattr(self.model, "prepare_decoder_input_ids_from_labels"):
+                dec = {"decoder_input_ids": self.model.prepare_decoder_input_ids_from_labels(labels=labels)}
+            else:
+                dec = {"labels": labels}
+            logits = self.model(input_ids=src["input_ids"], attention_mask=src["attention_mask"], **dec).logits
             # log p(token) = logit - logsumexp(logits): avoids materialising a second vocab-sized tensor
             logp = logits.gather(-1, labels.unsqueeze(-1)).squeeze(-1) - torch.logsumexp(logits.float(), -1)
             mask = labels.ne(tok.pad_token_id)  # the reference ignores pad ids, and divides by the mask length
@@ -69,7 +75,7 @@ class BARTScorer:
         tok = self.tokenizer
         src_len = [len(x) for x in tok(srcs, max_length=self.max_length, truncation=True)["input_ids"]]
         tgt_len = [len(x) for x in tok(tgts, max_length=self.max_length, truncation=True)["input_ids"]]
-        order = sorted(range(len(srcs)), key=lambda i: (-src_len[i], -tgt_len[i]))
+        order = sorted(range(len(srcs)), key=lambda i: -(src_len[i] + tgt_len[i]))
         out = [math.nan] * len(srcs)
         for start in range(0, len(order), bs):
             idx = order[start:start + bs]

@@ -62,7 +62,7 @@ class TrainConfig(SFTConfig):
         default=99.0, metadata={"help": "When `max_length` is unset: this percentile of the token lengths, rounded up to 64."}
     )
     num_threads: int | None = field(
-        default=None, metadata={"help": "CPU threads for torch; default torch's (one per core). 1 is faster on a busy shared CPU."}
+        default=None, metadata={"help": "CPU threads for torch; default: one per core, or 1 when the CPU is already busy (load >= cores)."}
     )
     resume: bool = field(default=False, metadata={"help": "Require resuming from a checkpoint in `output_dir`."})
     overwrite: bool = field(default=False, metadata={"help": "Replace a different run already in `output_dir`."})
@@ -135,6 +135,8 @@ class TrainConfig(SFTConfig):
             self.activation_checkpointing = cuda or self.quantization != "none"
         if not cuda:
             self.dataloader_pin_memory = False  # nothing to pin to; avoids a warning per epoch
+            # CPU-only: a torchrun/accelerate launch becomes a gloo group (MULTI_CPU) instead of N lone processes
+            self.use_cpu = True
         if self.output_dir is None:
             self.output_dir = str(Path("runs") / f"{Path(preset.name).name}-{self.dataset}")
         if self.lora_target_modules is not None and isinstance(self.lora_target_modules, str):
@@ -177,7 +179,7 @@ class TrainConfig(SFTConfig):
 
 
 # Set by TrainingArguments itself, or secret: never part of a recipe.
-_DERIVED = {"hub_token", "accelerator_config", "debug", "do_eval", "gradient_checkpointing", "logging_dir"}
+_DERIVED = {"hub_token", "use_cpu", "accelerator_config", "debug", "do_eval", "gradient_checkpointing", "logging_dir"}
 
 _OVERRIDDEN = {
     "output_dir", "learning_rate", "per_device_train_batch_size", "per_device_eval_batch_size", "max_length",

@@ -25,12 +25,16 @@ from .models import DEFAULT_BASE
 
 logger = logging.getLogger(__name__)
 
-# Sized so the default CPU run (embedded base, default training) stays under 15 min on 2 cores:
-# base + adapter x 40 rows of generation; see benchmarks/RESULTS.md "## Publishing".
-DEFAULT_EVAL_LIMIT = 40
-# The training default is full epochs (hours on a CPU); the default CPU run of the embedded base
-# trains this many steps instead. On a GPU, or with --max-steps, the training settings apply.
-DEFAULT_CPU_MAX_STEPS = 60
+# The default run on a CPU (embedded base) must finish within 15 min on 2 cores; the training and
+# evaluation defaults (full epochs, batch 8 x 512 tokens, 200 validation rows, 256 new tokens over
+# the whole test set) take hours there: one batch-8 step is ~2 min on 2 busy cores and ~10 GiB, one
+# batch of 8 answers ~2-3 min. So without a GPU the embedded base gets this profile (each part
+# overridable with --max-steps / --eval-limit); on a GPU the training and evaluation defaults apply.
+# Measured in benchmarks/RESULTS.md "## Publishing".
+DEFAULT_CPU_MAX_STEPS = 20
+CPU_PROFILE = {"per_device_train_batch_size": 2, "max_eval_examples": 16, "per_device_eval_batch_size": 4}
+DEFAULT_CPU_EVAL_LIMIT = 16  # test rows per task, for base and adapter each
+CPU_MAX_NEW_TOKENS = 128  # the label sentence comes first; the explanation is cut short
 # adapter-folder files that never go to the Hub (pickles, optimizer state, checkpoints)
 _SKIP = ("training_args.bin", "optimizer.pt", "scheduler.pt", "rng_state.pth", "trainer_state.json",
          "phyassist_run.json")
@@ -44,7 +48,8 @@ class PublishConfig:
     repo_id: str | None = field(default=None, metadata={"help": "ORG/NAME; default <user>/phyassist-<base>-<dataset>"})
     private: bool = False
     max_steps: int | None = field(default=None, metadata={"help": "training steps; default: the train default"})
-    eval_limit: int | None = field(default=DEFAULT_EVAL_LIMIT, metadata={"help": "test rows per task; 0 = all"})
+    eval_limit: int | None = field(default=None, metadata={
+        "help": f"test rows per task; 0 = all; default {DEFAULT_CPU_EVAL_LIMIT} on a CPU, all on a GPU"})
     output_dir: str | None = field(default=None, metadata={"help": "default outputs/<base>-<dataset>"})
     dry_run: bool = False
 
@@ -85,15 +90,18 @@ def _finished_run(adapter_dir: Path, config) -> bool:
     return saved.get("status") == "finished" and saved.get("identity") == _normalize(config.identity())
 
 
-def default_max_steps(base_model: str) -> int | None:
-    """``DEFAULT_CPU_MAX_STEPS`` for the embedded base without a GPU, else None (the training default)."""
+def on_cpu(base_model: str) -> bool:
+    """True for the embedded base without a GPU: the run gets the small CPU profile."""
     import torch
 
     from .models import resolve_base
 
-    if torch.cuda.is_available() or not resolve_base(base_model).embedded:
-        return None
-    return DEFAULT_CPU_MAX_STEPS
+    return not torch.cuda.is_available() and resolve_base(base_model).embedded
+
+
+def cpu_profile(base_model: str) -> dict:
+    """TrainConfig overrides for the embedded base without a GPU (see ``CPU_PROFILE``), else {}."""
+    return {"max_steps": DEFAULT_CPU_MAX_STEPS, **CPU_PROFILE} if on_cpu(base_model) else {}
 
 
 def eval_tasks(dataset: str) -> list[str]:
@@ -209,8 +217,9 @@ def publish(cfg: PublishConfig) -> PublishResult:
     token = hub.get_token()
     repo_id = _resolve_repo_id(cfg, token)
     out = Path(cfg.output_dir or Path("outputs") / default_name(cfg.base_model, cfg.dataset))
-    max_steps = cfg.max_steps or default_max_steps(cfg.base_model)
-    train_kwargs = {"max_steps": max_steps} if max_steps else {}
+    train_kwargs = cpu_profile(cfg.base_model)
+    if cfg.max_steps:
+        train_kwargs["max_steps"] = cfg.max_steps
     train_cfg = TrainConfig(dataset=cfg.dataset, base_model=cfg.base_model, output_dir=str(out / "adapter"),
                             **train_kwargs)
     if _finished_run(out / "adapter", train_cfg):
@@ -220,11 +229,14 @@ def publish(cfg: PublishConfig) -> PublishResult:
         adapter_dir = Path(train(train_cfg).output_dir)
     lap("train")
     tasks = eval_tasks(cfg.dataset)
-    limit = cfg.eval_limit or None
+    cpu = on_cpu(cfg.base_model)
+    limit = (DEFAULT_CPU_EVAL_LIMIT if cpu else None) if cfg.eval_limit is None else (cfg.eval_limit or None)
+    eval_kwargs = {"max_new_tokens": CPU_MAX_NEW_TOKENS} if cpu else {}
     scores = {}
     for name, adapter in (("base", None), ("adapter", str(adapter_dir))):
         run_eval(EvalConfig(adapter=adapter, base_model=cfg.base_model, datasets=tasks, limit=limit,
-                            out_dir=str(out / "eval" / name), variant="instruction", bart_score=False))
+                            out_dir=str(out / "eval" / name), variant="instruction", bart_score=False,
+                            **eval_kwargs))
         # read back what was written rather than trusting the return value's shape
         scores[name] = json.loads((out / "eval" / name / "results.json").read_text(encoding="utf-8"))
         lap(f"eval {name}")

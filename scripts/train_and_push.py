@@ -18,7 +18,7 @@ import sys
 from phyassist.errors import UserError
 from phyassist.hub import PushError
 from phyassist.models import DEFAULT_BASE
-from phyassist.publish import DEFAULT_CPU_MAX_STEPS, DEFAULT_EVAL_LIMIT, PublishConfig, publish
+from phyassist.publish import DEFAULT_CPU_EVAL_LIMIT, DEFAULT_CPU_MAX_STEPS, PublishConfig, publish
 
 logger = logging.getLogger("train_and_push")
 
@@ -31,8 +31,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--private", action="store_true", help="create the repo private")
     p.add_argument("--max-steps", type=int, default=None, help=f"training steps (default: {DEFAULT_CPU_MAX_STEPS} for the embedded base on a CPU, "
                    "else the training default)")
-    p.add_argument("--eval-limit", type=int, default=DEFAULT_EVAL_LIMIT,
-                   help=f"test rows per task for base and adapter (default {DEFAULT_EVAL_LIMIT}; 0 = all)")
+    p.add_argument("--eval-limit", type=int, default=None,
+                   help=f"test rows per task for base and adapter (default {DEFAULT_CPU_EVAL_LIMIT} on a CPU, "
+                   "all on a GPU; 0 = all)")
     p.add_argument("--output-dir", default=None, help="default outputs/phyassist-<base>-<dataset>")
     p.add_argument("--dry-run", action="store_true", help="stage everything, push nothing")
     p.add_argument("-v", "--verbose", action="store_true")

@@ -7,6 +7,7 @@ body; they are built once per session under a temporary folder and record a fake
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from pathlib import Path
@@ -270,7 +271,23 @@ def smol_adapters(smol_dir, tmp_path_factory) -> dict[str, Path]:
     """{"calm": folder, "coach": folder}: two tiny adapters trained on the embedded SmolLM2."""
     root = tmp_path_factory.mktemp("space-adapters")
     hub_id = json.loads((smol_dir / "phyassist_base.json").read_text())["hub_id"]
-    return {
-        "calm": train_tiny_smol_adapter(smol_dir, root / "calm", "Breathe slowly. You are safe.", 0, hub_id),
-        "coach": train_tiny_smol_adapter(smol_dir, root / "coach", "Let us make a small plan.", 1, hub_id),
-    }
+    with one_torch_thread():
+        return {
+            "calm": train_tiny_smol_adapter(smol_dir, root / "calm", "Breathe slowly. You are safe.", 0, hub_id),
+            "coach": train_tiny_smol_adapter(smol_dir, root / "coach", "Let us make a small plan.", 1, hub_id),
+        }
+
+
+@contextlib.contextmanager
+def one_torch_thread():
+    """One intra-op thread while the block runs: on an oversubscribed CI box (2 cores, generation in a
+    Gradio worker thread, other processes) OpenMP spin-waiting made a 3-token SmolLM2 reply take 2-17 s
+    instead of 0.5 s. Restored afterwards so other tests keep their setting."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

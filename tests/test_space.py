@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import one_torch_thread
+
 REPO = Path(__file__).resolve().parents[1]
 SPACE = REPO / "space"
 pytestmark = pytest.mark.slow
@@ -42,12 +44,12 @@ def space(smol_adapters, tmp_path_factory):
         f"  calm: {smol_adapters['calm']}\n  coach: {smol_adapters['coach']}\n"
         "  broken: phyassist-tests/not-downloadable\n"
     )
-    demo = app.create(config)
-    app.launch(demo, server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True)
-    client = Client(demo.local_url, verbose=False)
-    yield client, app, demo
-    client.close() if hasattr(client, "close") else None
-    demo.close()
+    with one_torch_thread():
+        demo = app.create(config)
+        app.launch(demo, server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True)
+        client = Client(demo.local_url, verbose=False)
+        yield client, app, demo
+        demo.close()
 
 
 FAST = {"temperature": 0.0, "max_new_tokens": 6}
@@ -156,7 +158,8 @@ def test_python_space_app_py_runs_with_no_configuration(smol_dir, tmp_path):
     from gradio_client import Client
 
     port = free_port()
-    env = {**os.environ, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port), "HF_HUB_OFFLINE": "1"}
+    env = {**os.environ, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port), "HF_HUB_OFFLINE": "1",
+           "OMP_NUM_THREADS": "1"}  # see conftest.one_torch_thread
     env.pop("PHYASSIST_ADAPTERS", None)
     log = (tmp_path / "app.log").open("w")
     proc = subprocess.Popen([sys.executable, str(SPACE / "app.py")], env=env, stdout=log, stderr=subprocess.STDOUT)

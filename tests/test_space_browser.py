@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import one_torch_thread
 from test_space import free_port, load_space_module
 
 CHROMIUM = "/usr/bin/chromium"
@@ -28,10 +29,11 @@ def app_url(chromium, smol_adapters, tmp_path_factory):
     config.write_text(f"base_model: smollm2-135m-instruct\nadapters:\n  calm: {smol_adapters['calm']}\n"
                       f"  coach: {smol_adapters['coach']}\n  broken: /no/such/adapter\n")
     app = load_space_module()
-    demo = app.create(config)
-    app.launch(demo, server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True)
-    yield demo.local_url
-    demo.close()
+    with one_torch_thread():
+        demo = app.create(config)
+        app.launch(demo, server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True)
+        yield demo.local_url
+        demo.close()
 
 
 @pytest.fixture(scope="module")

@@ -170,7 +170,7 @@ def test_two_process_accelerate_run_saves_one_adapter(tiny_llama_dir, data_dir, 
     out = tmp_path / "ddp"
     repo = Path(__file__).resolve().parents[1]
     cmd = [sys.executable, "-m", "accelerate.commands.launch", "--config_file",
-           str(repo / "recipes/accelerate_configs/ddp.yaml"), "--cpu", "--num_processes", "2", "--num_machines", "1",
+           str(repo / "recipes/accelerate_configs/ddp.yaml"), "--num_processes", "2", "--num_machines", "1",
            "--mixed_precision", "no", "--dynamo_backend", "no",
            "-m", "phyassist.cli", "train", *_tiny_args(tiny_llama_dir, out, 2)]
     done = subprocess.run(cmd, env=_env(data_dir), capture_output=True, text=True, timeout=240, cwd=tmp_path)
