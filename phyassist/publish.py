@@ -25,14 +25,14 @@ from .models import DEFAULT_BASE
 
 logger = logging.getLogger(__name__)
 
-# The default run on a CPU (embedded base) must finish within 15 min on 2 cores; the training and
-# evaluation defaults (full epochs, batch 8 x 512 tokens, 200 validation rows, 256 new tokens over
-# the whole test set) take hours there: one batch-8 step is ~2 min on 2 busy cores and ~10 GiB, one
-# batch of 8 answers ~2-3 min. So without a GPU the embedded base gets this profile (each part
-# overridable with --max-steps / --eval-limit); on a GPU the training and evaluation defaults apply.
+# The default run on a CPU (embedded base) must finish within 15 min on 2 cores. Training follows
+# the base's recipe (recipes/smollm2-135m-instruct/MultiWD.yaml: the CPU-sized default, 30 steps),
+# with fewer validation rows; evaluation defaults (whole test set, 256 new tokens) take hours there
+# (a batch of 8 answers is ~1-3 min on 2 busy cores), so base and adapter answer the first
+# DEFAULT_CPU_EVAL_LIMIT rows per task with CPU_MAX_NEW_TOKENS. On a GPU the defaults apply.
 # Measured in benchmarks/RESULTS.md "## Publishing".
-DEFAULT_CPU_MAX_STEPS = 20
-CPU_PROFILE = {"per_device_train_batch_size": 2, "max_eval_examples": 16, "per_device_eval_batch_size": 4}
+RECIPES = Path(__file__).resolve().parents[1] / "recipes"
+CPU_TRAIN_OVERRIDES = {"max_eval_examples": 16}
 DEFAULT_CPU_EVAL_LIMIT = 16  # test rows per task, for base and adapter each
 CPU_MAX_NEW_TOKENS = 128  # the label sentence comes first; the explanation is cut short
 # adapter-folder files that never go to the Hub (pickles, optimizer state, checkpoints)
@@ -99,9 +99,16 @@ def on_cpu(base_model: str) -> bool:
     return not torch.cuda.is_available() and resolve_base(base_model).embedded
 
 
-def cpu_profile(base_model: str) -> dict:
-    """TrainConfig overrides for the embedded base without a GPU (see ``CPU_PROFILE``), else {}."""
-    return {"max_steps": DEFAULT_CPU_MAX_STEPS, **CPU_PROFILE} if on_cpu(base_model) else {}
+def default_recipe(base_model: str, dataset: str) -> Path | None:
+    """The base's recipe for this dataset, else (on a CPU) its MultiWD recipe: a step budget, not a task."""
+    from .models import resolve_base
+
+    folder = RECIPES / Path(resolve_base(base_model).name).name
+    if (folder / f"{dataset}.yaml").is_file():
+        return folder / f"{dataset}.yaml"
+    if on_cpu(base_model) and (folder / "MultiWD.yaml").is_file():
+        return folder / "MultiWD.yaml"
+    return None
 
 
 def eval_tasks(dataset: str) -> list[str]:
@@ -203,7 +210,7 @@ def publish(cfg: PublishConfig) -> PublishResult:
 
     from . import hub
     from .evaluation import EvalConfig, run_eval
-    from .train import TrainConfig, train
+    from .train import load_config, train
 
     timings, clock = {}, time.perf_counter()
 
@@ -217,11 +224,11 @@ def publish(cfg: PublishConfig) -> PublishResult:
     token = hub.get_token()
     repo_id = _resolve_repo_id(cfg, token)
     out = Path(cfg.output_dir or Path("outputs") / default_name(cfg.base_model, cfg.dataset))
-    train_kwargs = cpu_profile(cfg.base_model)
-    if cfg.max_steps:
-        train_kwargs["max_steps"] = cfg.max_steps
-    train_cfg = TrainConfig(dataset=cfg.dataset, base_model=cfg.base_model, output_dir=str(out / "adapter"),
-                            **train_kwargs)
+    cpu = on_cpu(cfg.base_model)
+    recipe = default_recipe(cfg.base_model, cfg.dataset)
+    logger.info("Training recipe: %s", recipe or "TrainConfig defaults")
+    train_cfg = load_config(recipe, dataset=cfg.dataset, base_model=cfg.base_model, output_dir=str(out / "adapter"),
+                            max_steps=cfg.max_steps, **(CPU_TRAIN_OVERRIDES if cpu else {}))
     if _finished_run(out / "adapter", train_cfg):
         logger.info("Reusing the finished training run in %s (delete it to train again)", out / "adapter")
         adapter_dir = out / "adapter"
@@ -229,7 +236,6 @@ def publish(cfg: PublishConfig) -> PublishResult:
         adapter_dir = Path(train(train_cfg).output_dir)
     lap("train")
     tasks = eval_tasks(cfg.dataset)
-    cpu = on_cpu(cfg.base_model)
     limit = (DEFAULT_CPU_EVAL_LIMIT if cpu else None) if cfg.eval_limit is None else (cfg.eval_limit or None)
     eval_kwargs = {"max_new_tokens": CPU_MAX_NEW_TOKENS} if cpu else {}
     scores = {}

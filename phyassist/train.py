@@ -43,7 +43,7 @@ FLAGS = {
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", metavar="YAML", help="recipe: a YAML mapping of TrainConfig fields")
     for flag, (dest, typ, help_text) in FLAGS.items():
-        parser.add_argument(flag, dest=f"cfg_{dest}", type=typ, default=None, help=help_text)
+        parser.add_argument(flag, dest=f"cfg_{dest}", metavar=dest.upper(), type=typ, default=None, help=help_text)
     parser.add_argument("--resume", dest="cfg_resume", action="store_const", const=True, default=None,
                         help="require resuming from the last checkpoint in --output-dir (rerunning resumes anyway)")
     parser.add_argument("--overwrite", dest="cfg_overwrite", action="store_const", const=True, default=None,

@@ -279,13 +279,13 @@ def train(config) -> TrainResult:
         "activation_checkpointing": bool(config.activation_checkpointing),
         "processes": state.num_processes,
         "base_model": preset.hub_id,
-        "lora_target_modules": list(peft_cfg.target_modules),
+        "lora_target_modules": sorted(peft_cfg.target_modules),
         "trainable_params": sum(p.numel() for p in trainer.model.parameters() if p.requires_grad),
         "resumed_from": Path(resume_from).name if resume_from else None,
     }
     if state.is_main_process:
         resolved = config.recipe_dict()
-        resolved.update(lora_target_modules=list(peft_cfg.target_modules), max_length=max_length,
+        resolved.update(lora_target_modules=sorted(peft_cfg.target_modules), max_length=max_length,
                         output_dir=str(out), resume=False, overwrite=False)
         write_text(out / "phyassist_config.yaml", yaml.safe_dump(resolved, sort_keys=False))
         write_json(out / "data_report.json", report)
@@ -307,7 +307,7 @@ def format_summary(result: TrainResult) -> str:
         ("base model", s["base_model"]),
         ("method", f"{s['quantization'].upper()} ({', '.join(s['lora_target_modules'])})"),
         ("steps", f"{s['steps']} ({s['epochs']} epochs, {s['train_rows']} train rows, max_length {s['max_length']})"),
-        ("train loss", f"{s['train_loss']} (last logged {s['final_train_loss']})"),
+        ("train loss", f"{s['train_loss']} (mean over the run; last logged {s['final_train_loss'] or '-'})"),
         ("validation loss", f"{s['eval_loss']} on {s['validation_rows']} rows (answer tokens)"),
         ("runtime", f"{s['runtime_s']} s, {s['tokens_per_s']} tokens/s, {s['processes']} process(es)"),
     ]

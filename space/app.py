@@ -15,7 +15,6 @@ from __future__ import annotations
 import html
 import logging
 import sys
-import threading
 from pathlib import Path
 
 try:
@@ -56,7 +55,7 @@ def adapter_status(bank: AdapterBank) -> str:
     lines = [f"**Base model:** `{bank.preset.hub_id}` · **adapters loaded:** "
              + (", ".join(f"`{n}`" for n in bank.names) or "none")]
     for name, reason in bank.failed.items():
-        lines.append(f"- \u26a0\ufe0f adapter `{name}` could not be loaded ({html.escape(reason)}); the others work.")
+        lines.append(f"- \u26a0\ufe0f adapter `{name}` could not be loaded: {html.escape(reason)}")
     for name, note in bank.warnings.items():
         lines.append(f"- adapter `{name}`: {html.escape(note)}")
     return "\n".join(lines)

@@ -102,6 +102,16 @@ def test_staged_folder_loads_back_on_the_embedded_base(smol_dir, tmp_path):
     assert torch.equal(param.detach(), weights[key])
 
 
+def test_cpu_default_follows_the_base_recipe():
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("the CPU profile applies only without a GPU")
+    recipe = publish.default_recipe("smollm2-135m-instruct", "SAD")
+    assert recipe == publish.RECIPES / "smollm2-135m-instruct" / "MultiWD.yaml"
+    assert publish.default_recipe("mixtral-8x7b-instruct", "SAD") is None  # not embedded: training defaults
+
+
 def test_eval_tasks_and_config_validation():
     assert publish.eval_tasks("multiwd") == ["MultiWD"]
     assert publish.eval_tasks("final") == ["Irf", "MultiWD", "SAD"]

@@ -126,9 +126,16 @@ def test_twenty_concurrent_requests_through_the_queue(space):
     client, app, _ = space
     adapters = ["calm", "coach", app.BASE_CHOICE]
 
+    import time
+    T0 = time.time()
+
     def ask(i):
-        return client.predict(f"Request {i}: any tip for sleeping better?", adapters[i % 3], 0.0, 0.9, 3,
+        s = time.time()
+        try:
+            return client.predict(f"Request {i}: any tip for sleeping better?", adapters[i % 3], 0.0, 0.9, 1,
                               api_name="/chat")
+        finally:
+            print(f"req {i}: {s - T0:.1f} -> {time.time() - T0:.1f}")
 
     with ThreadPoolExecutor(20) as pool:
         replies = list(pool.map(ask, range(20)))

@@ -54,6 +54,14 @@ def test_one_step_changes_lora_weights_only(arch, request, tmp_path):
     prep = build_trainer(_config(base, tmp_path / "run", max_steps=1, lora_dropout=0.0, learning_rate=1e-2,
                                     warmup_steps=0))  # a warmup step would have lr 0
     model = prep.trainer.model
+    tok = prep.trainer.processing_class
+    assert tok.pad_token_id != tok.eos_token_id
+    row = prep.trainer.train_dataset[0]
+    answer = [t for t, lab in zip(row["input_ids"], row["labels"]) if lab != -100]
+    prompt = row["input_ids"][: len(row["input_ids"]) - len(answer)]
+    assert all(lab == -100 for lab in row["labels"][: len(prompt)])  # no loss on the prompt ...
+    assert tok.decode(answer).lstrip().startswith(("Yes", "No"))  # ... only on the assistant's answer
+    assert "Question:" in tok.decode(prompt) and tok.eos_token_id in answer[-2:]  # learns to stop
     before = {n: p.detach().clone() for n, p in model.named_parameters()}
     prep.trainer.train()
     lora = {n for n in before if "lora_" in n}
