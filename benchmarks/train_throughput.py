@@ -5,7 +5,7 @@
 
 One process, same base (embedded SmolLM2-135M-Instruct), same training rows, one pass each:
 - ours: ``phyassist.trainer.build_trainer`` with TrainConfig defaults (answer-only loss, pad != eos,
-  length-grouped batches of 8, max_length from the data, no activation checkpointing on CPU, bf16
+  length-grouped batches of 4 x 2 grad-accum, max_length from the data, no activation checkpointing on CPU, bf16
   autocast only where the CPU does bf16 in hardware);
 - seed: SFTTrainer on whole-text chat rows, packing off, group_by_length, gradient checkpointing,
   pad = eos, no max_length, fp32, LoRA r=32/alpha=32/dropout 0.05 on q,k,v,o + the MLP gate
@@ -105,7 +105,7 @@ def run_ours(args, out: Path):
     from phyassist.train import load_config
     from phyassist.trainer import build_trainer
 
-    steps = math.ceil(args.examples / 8)
+    steps = math.ceil(args.examples / 8)  # TrainConfig defaults: 4 rows x 2 grad-accum per step
     cfg = load_config(None, dataset=args.dataset, base_model=args.base, output_dir=str(out), overwrite=True,
                       max_train_examples=args.examples, max_eval_examples=args.eval_examples, max_steps=steps,
                       eval_strategy="no", save_strategy="no", logging_steps=1, seed=args.seed,

@@ -27,7 +27,11 @@ METRICS = {
     "accuracy": ("accuracy", "Accuracy", None),
     "bart_score": ("bartscore", "BARTScore", None),
 }
-_SKIP_HYPERPARAMS = ("dir", "path", "token", "hub", "dataset", "base_model", "report_to", "logging")
+# recipe fields worth a row in the card, in this order (the full recipe is phyassist_config.yaml)
+HYPERPARAMS = ("quantization", "lora_r", "lora_alpha", "lora_dropout", "lora_target_modules", "learning_rate",
+               "lr_scheduler_type", "warmup_steps", "num_train_epochs", "max_steps", "per_device_train_batch_size",
+               "gradient_accumulation_steps", "max_length", "max_train_examples", "max_eval_examples",
+               "completion_only_loss", "bf16", "variant", "seed")
 
 
 def _read_json(path: Path) -> dict:
@@ -107,14 +111,16 @@ def base_hub_id(adapter_config: dict) -> str:
 
 
 def _hyperparameters(config: dict, adapter_config: dict) -> dict:
-    keep = {k: v for k, v in config.items()
-            if isinstance(v, (int, float, str, bool)) and v not in ("", None)
-            and not any(s in k for s in _SKIP_HYPERPARAMS)}
-    for key in ("r", "lora_alpha", "lora_dropout", "target_modules"):
-        value = adapter_config.get(key)
-        if value is not None:
-            keep.setdefault(f"lora_{key}" if key == "r" else key,
-                            ", ".join(sorted(value)) if isinstance(value, list) else value)
+    merged = {"lora_r": adapter_config.get("r"), "lora_alpha": adapter_config.get("lora_alpha"),
+              "lora_dropout": adapter_config.get("lora_dropout"),
+              "lora_target_modules": adapter_config.get("target_modules"), **config}
+    keep = {}
+    for key in HYPERPARAMS:
+        value = merged.get(key)
+        if isinstance(value, (list, tuple)):
+            value = ", ".join(sorted(map(str, value)))
+        if value not in ("", None) and isinstance(value, (int, float, str, bool)):
+            keep[key] = value
     return keep
 
 

@@ -70,7 +70,9 @@ class TrainConfig(SFTConfig):
     # SFTConfig fields whose defaults differ for phyassist.
     output_dir: str | None = field(default=None, metadata={"help": "Adapter folder; default runs/<base>-<dataset>."})
     learning_rate: float = field(default=2e-4, metadata={"help": "Peak learning rate (AdamW)."})
-    per_device_train_batch_size: int = field(default=8, metadata={"help": "Examples per device per micro-batch."})
+    # fp32 LoRA activations of SmolLM2 take ~2.5 MB per token: 4 x ~330 tokens is ~3.5 GB, 8 was ~10 GB.
+    per_device_train_batch_size: int = field(default=4, metadata={"help": "Examples per device per micro-batch."})
+    gradient_accumulation_steps: int = field(default=2, metadata={"help": "Micro-batches per optimizer step."})
     per_device_eval_batch_size: int = field(default=16, metadata={"help": "Examples per device per eval batch."})
     max_length: int | None = field(
         default=None, metadata={"help": "Longest tokenized example; longer ones are dropped and counted. Default: from the data."}
@@ -182,7 +184,7 @@ class TrainConfig(SFTConfig):
 _DERIVED = {"hub_token", "use_cpu", "accelerator_config", "debug", "do_eval", "gradient_checkpointing", "logging_dir"}
 
 _OVERRIDDEN = {
-    "output_dir", "learning_rate", "per_device_train_batch_size", "per_device_eval_batch_size", "max_length",
+    "output_dir", "learning_rate", "per_device_train_batch_size", "gradient_accumulation_steps", "per_device_eval_batch_size", "max_length",
     "completion_only_loss", "bf16", "activation_checkpointing", "train_sampling_strategy", "logging_steps", "save_steps",
     "save_total_limit", "eval_strategy", "eval_steps", "report_to", "warmup_steps", "seed",
 }

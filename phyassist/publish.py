@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -131,8 +132,11 @@ def _strip_paths(obj, hub_id: str):
                 and isinstance(v, str) else _strip_paths(v, hub_id) for k, v in obj.items()}
     if isinstance(obj, list):
         return [_strip_paths(v, hub_id) for v in obj]
-    if isinstance(obj, str) and obj.startswith(("/", "~")) and "\n" not in obj:
+    if isinstance(obj, str) and obj.startswith(("/", "~")) and "\n" not in obj and " " not in obj:
         return Path(obj).name
+    if isinstance(obj, str):  # paths inside sentences: keep the part under imhi/ or counsel-chat/
+        obj = re.sub(r"(?<![\w.])[/~][\w.\-/]*?/((?:imhi|counsel-chat)/[\w.\-/]+)", r"\1", obj)
+        return re.sub(r"(?<![\w.])[/~][\w.\-/]*/([\w.\-]+)", r"\1", obj)
     return obj
 
 

@@ -52,7 +52,11 @@ def space(smol_adapters, tmp_path_factory):
         demo.close()
 
 
-FAST = {"temperature": 0.0, "max_new_tokens": 6}
+@pytest.fixture(autouse=True)
+def fresh_session(request):
+    """/chat keeps each session's history in a gr.State: start every test with an empty conversation."""
+    if "space" in request.fixturenames:
+        request.getfixturevalue("space")[0].reset_session()
 
 
 def test_chat_endpoint_needs_only_a_message(space):
@@ -123,19 +127,15 @@ def test_failed_adapter_is_reported_and_unknown_adapter_is_a_clear_message(space
 
 
 def test_twenty_concurrent_requests_through_the_queue(space):
-    client, app, _ = space
+    from gradio_client import Client
+
+    _, app, demo = space
+    url = demo.local_url
     adapters = ["calm", "coach", app.BASE_CHOICE]
 
-    import time
-    T0 = time.time()
-
-    def ask(i):
-        s = time.time()
-        try:
-            return client.predict(f"Request {i}: any tip for sleeping better?", adapters[i % 3], 0.0, 0.9, 1,
+    def ask(i):  # one client per request: 20 users, each with its own session (and chat history)
+        return Client(url, verbose=False).predict(f"Request {i}: any tip for sleeping better?", adapters[i % 3], 0.0, 0.9, 1,
                               api_name="/chat")
-        finally:
-            print(f"req {i}: {s - T0:.1f} -> {time.time() - T0:.1f}")
 
     with ThreadPoolExecutor(20) as pool:
         replies = list(pool.map(ask, range(20)))
