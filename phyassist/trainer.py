@@ -250,7 +250,12 @@ def train(config) -> TrainResult:
     peft_cfg = trainer.model.peft_config["default"]
     start = time.perf_counter()
     output = trainer.train(resume_from_checkpoint=resume_from)
-    eval_metrics = trainer.evaluate() if prep.val_rows else {}
+    eval_metrics = {}
+    if prep.val_rows:
+        # the Trainer may just have evaluated at the last step (eval_steps divides max_steps): reuse it
+        last = trainer.state.log_history[-2:] if trainer.state.log_history else []
+        done = [h for h in last if "eval_loss" in h and h.get("step") == trainer.state.global_step]
+        eval_metrics = dict(done[-1]) if done else trainer.evaluate()
     wall = time.perf_counter() - start
     trainer.save_model(str(out))
 
