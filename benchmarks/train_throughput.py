@@ -137,15 +137,17 @@ def run_seed(args, rows, tokenizer, model):
 
 
 def timed_train(trainer) -> dict:
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), time.process_time()
     trainer.train()
-    wall = time.perf_counter() - t
+    wall, cpu = time.perf_counter() - t, time.process_time() - cpu
     tokens = int(trainer.state.num_input_tokens_seen)
     args = trainer.args
     examples = trainer.state.global_step * args.per_device_train_batch_size * args.gradient_accumulation_steps
     examples = min(examples, len(trainer.train_dataset))
     return {"seconds": wall, "tokens": tokens, "examples": examples, "tokens_per_s": tokens / wall,
-            "examples_per_s": examples / wall, "steps": trainer.state.global_step}
+            "examples_per_s": examples / wall, "steps": trainer.state.global_step,
+            # CPU seconds are steadier than wall time on a shared machine (with 1 thread: no spin-waiting)
+            "tokens_per_cpu_s": tokens / cpu}
 
 
 def rss_child(args) -> None:
@@ -230,7 +232,7 @@ def main(argv=None) -> int:
           f"load average at start {load[0]:.1f}/{load[1]:.1f}/{load[2]:.1f} on {os.cpu_count()} cores")
     print(f"matmul peak (2048^2, this process): bf16 {peaks['bfloat16']:.1f} GFLOP/s, fp32 {peaks['float32']:.1f} GFLOP/s")
     print(f"{'':22}{'ours':>12}{'seed':>12}{'ratio':>9}")
-    for key, fmt in (("examples_per_s", "{:.3f}"), ("tokens_per_s", "{:.1f}"), ("tokens", "{:d}"), ("steps", "{:d}"),
+    for key, fmt in (("examples_per_s", "{:.3f}"), ("tokens_per_s", "{:.1f}"), ("tokens_per_cpu_s", "{:.1f}"), ("tokens", "{:d}"), ("steps", "{:d}"),
                      ("seconds", "{:.1f}"), ("val_answer_loss", "{:.4f}"), ("model_gflop_per_s", "{:.1f}"),
                      ("mfu_vs_bf16_peak", "{:.1%}"), ("mfu_vs_fp32_peak", "{:.1%}")):
         ratio = o[key] / s[key] if s[key] else float("nan")
