@@ -262,6 +262,10 @@ def train(config) -> TrainResult:
     history = trainer.state.log_history
     runtime = float(output.metrics.get("train_runtime", wall))
     tokens = int(trainer.state.num_input_tokens_seen or 0)
+    session_tokens = tokens  # a resumed run counts from its checkpoint; its runtime is this session's only
+    if resume_from and (Path(resume_from) / "trainer_state.json").exists():
+        session_tokens -= int(json.loads((Path(resume_from) / "trainer_state.json").read_text())
+                              .get("num_input_tokens_seen", 0) or 0)
     steps = int(trainer.state.global_step)
     examples = steps * config.per_device_train_batch_size * config.gradient_accumulation_steps * state.num_processes
     summary = {
@@ -276,7 +280,7 @@ def train(config) -> TrainResult:
         "train_rows": prep.train_rows,
         "validation_rows": prep.val_rows,
         "tokens": tokens,
-        "tokens_per_s": round(tokens / runtime, 1) if runtime > 0 else None,
+        "tokens_per_s": round(session_tokens / runtime, 1) if runtime > 0 else None,
         "quantization": "qlora" if config.qlora else "lora",
         "quant_type": config.quantization if config.qlora else None,
         "max_length": max_length,
