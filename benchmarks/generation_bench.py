@@ -50,6 +50,7 @@ def main() -> None:
     t0 = time.perf_counter()
     ours = generate(model, tok, queries, batch_size=args.batch_size, max_new_tokens=args.max_new_tokens, progress=False)
     t_ours = time.perf_counter() - t0
+    print(f"ours (sorted, bounded):  {len(queries) / t_ours:6.3f} samples/s ({t_ours:.0f} s)", flush=True)
     base_tok = load_tokenizer()
     prompts = [chat_prompt(base_tok, q) for q in queries]
     t0 = time.perf_counter()
