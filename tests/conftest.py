@@ -14,6 +14,9 @@ from pathlib import Path
 
 import pytest
 
+# Tests and the subprocesses they start run in other folders: pin a relative data path now.
+if os.environ.get("PHYASSIST_DATA_DIR"):
+    os.environ["PHYASSIST_DATA_DIR"] = os.path.abspath(os.path.expanduser(os.environ["PHYASSIST_DATA_DIR"]))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
