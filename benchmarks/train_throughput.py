@@ -4,9 +4,10 @@
     PHYASSIST_DATA_DIR=../shared/data python benchmarks/train_throughput.py --examples 64 --eval-examples 32
 
 One process, same base (embedded SmolLM2-135M-Instruct), same training rows, one pass each:
-- ours: ``phyassist.trainer.build_trainer`` with TrainConfig defaults (answer-only loss, pad != eos,
-  length-grouped batches of 4 x 2 grad-accum, max_length from the data, no activation checkpointing on CPU, bf16
-  autocast only where the CPU does bf16 in hardware);
+- ours: ``phyassist.trainer.build_trainer`` with the base's default recipe (what ``train_and_push.py`` runs:
+  recipes/smollm2-135m-instruct/MultiWD.yaml; answer-only loss scored on the answer positions only, pad != eos,
+  length-grouped batches of 4 x 2 grad-accum, max_length from the data, no activation checkpointing and no LoRA
+  dropout on CPU, bf16 autocast only where the CPU does bf16 in hardware);
 - seed: SFTTrainer on whole-text chat rows, packing off, group_by_length, gradient checkpointing,
   pad = eos, no max_length, fp32, LoRA r=32/alpha=32/dropout 0.05 on q,k,v,o + the MLP gate
   (``gate_proj``: SmolLM2 is dense; the seed's ``gate`` was Mixtral's router), batch 4 x accum 4,
@@ -14,7 +15,8 @@ One process, same base (embedded SmolLM2-135M-Instruct), same training rows, one
 Prints examples/s and non-pad tokens/s (forward + backward over the same rows), their ratio, the
 validation loss on answer tokens after training (and of the untrained base), model FLOPs
 utilisation against bf16 and fp32 matmul peaks measured in this run, and peak RSS of LoRA vs
-QLoRA (each in a subprocess: RSS is per process).
+QLoRA (each in a subprocess: RSS is per process; LoRA both without and with activation checkpointing, because
+QLoRA turns checkpointing on and the two savings must not be confused).
 """
 
 from __future__ import annotations
@@ -102,14 +104,19 @@ def answer_loss(model, tokenizer, rows: list[dict], batch: int = 4) -> float:
 
 
 def run_ours(args, out: Path):
+    from phyassist.publish import default_recipe
     from phyassist.train import load_config
     from phyassist.trainer import build_trainer
 
-    steps = math.ceil(args.examples / 8)  # TrainConfig defaults: 4 rows x 2 grad-accum per step
-    cfg = load_config(None, dataset=args.dataset, base_model=args.base, output_dir=str(out), overwrite=True,
+    recipe = default_recipe(args.base, args.dataset)
+    probe = load_config(recipe, dataset=args.dataset, base_model=args.base, output_dir=str(out))
+    steps = math.ceil(args.examples / (probe.per_device_train_batch_size * probe.gradient_accumulation_steps))
+    cfg = load_config(recipe, dataset=args.dataset, base_model=args.base, output_dir=str(out), overwrite=True,
                       max_train_examples=args.examples, max_eval_examples=args.eval_examples, max_steps=steps,
                       eval_strategy="no", save_strategy="no", logging_steps=1, seed=args.seed,
-                      num_threads=args.threads, quantization=args.quantization)
+                      num_threads=args.threads, quantization=args.quantization,
+                      activation_checkpointing=args.checkpointing)
+    logger.info("ours: recipe %s, %d steps", recipe, steps)
     prep = build_trainer(cfg)
     return prep.trainer, prep.trainer.processing_class, cfg
 
@@ -155,12 +162,31 @@ def rss_child(args) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         trainer, _, cfg = run_ours(args, Path(tmp) / "run")
         trainer.train()
-    print(json.dumps({"quantization": cfg.quantization, "peak_rss_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20}))
+    print(json.dumps({"quantization": cfg.quantization, "checkpointing": bool(cfg.activation_checkpointing),
+                      "peak_rss_gib": peak_rss_gib()}))
 
 
-def measure_rss(args, quantization: str) -> float | None:
+def peak_rss_gib() -> float:
+    """This process image's peak RSS (VmHWM). Not ``getrusage``: on Linux its ru_maxrss survives exec,
+    so a child started from a big parent would report the parent's size."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 2**20
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+
+
+RSS_ARMS = {  # label -> (quantization, activation checkpointing or None for the default)
+    "LoRA (our default: no checkpointing on CPU)": ("none", None),
+    "LoRA + checkpointing": ("none", "true"),
+    "QLoRA nf4 (our default: checkpointing on)": ("nf4", None),
+}
+
+
+def measure_rss(args, quantization: str, checkpointing: str | None) -> float | None:
     cmd = [sys.executable, __file__, "--rss-child", "--quantization", quantization, "--examples", "16",
            "--eval-examples", "2", "--dataset", args.dataset, "--base", args.base]
+    if checkpointing:
+        cmd += ["--checkpointing", checkpointing]
     if args.threads:
         cmd += ["--threads", str(args.threads)]
     done = subprocess.run(cmd, capture_output=True, text=True)
@@ -180,6 +206,7 @@ def main(argv=None) -> int:
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: phyassist's choice)")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--quantization", default="none")
+    parser.add_argument("--checkpointing", default=None, help="activation checkpointing for our arm (default: recipe/auto)")
     parser.add_argument("--skip-rss", action="store_true")
     parser.add_argument("--rss-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -213,6 +240,9 @@ def main(argv=None) -> int:
         results["ours"]["val_answer_loss"] = answer_loss(ours.model, tokenizer, val)
         del ours
 
+        from phyassist import lm_head
+
+        lm_head.disable()  # the seed ran stock trl: on a CPU its fused LM head scores every position
         seed_model, seed_tok = load_model_and_tokenizer(args.base, quantization=None, dtype=torch.float32)
         seed = run_seed(args, rows, seed_tok, seed_model)
         results["seed"] = timed_train(seed)
@@ -225,7 +255,7 @@ def main(argv=None) -> int:
         r["model_gflop_per_s"] = f * r["tokens_per_s"] / 1e9
         r["mfu_vs_bf16_peak"] = r["model_gflop_per_s"] / peaks["bfloat16"]
         r["mfu_vs_fp32_peak"] = r["model_gflop_per_s"] / peaks["float32"]
-    rss = {} if args.skip_rss else {q: measure_rss(args, q) for q in ("none", "nf4")}
+    rss = {} if args.skip_rss else {label: measure_rss(args, *arm) for label, arm in RSS_ARMS.items()}
 
     o, s = results["ours"], results["seed"]
     print(f"\nTraining throughput, {args.base} on {len(rows)} {args.dataset} rows, {threads} torch thread(s), "
@@ -239,8 +269,9 @@ def main(argv=None) -> int:
         print(f"{key:22}{fmt.format(o[key]):>12}{fmt.format(s[key]):>12}{ratio:>8.2f}x")
     print(f"validation answer-token loss of the untrained base: {base_loss:.4f}")
     if rss:
-        print("peak RSS (our defaults, 16 rows, separate processes): "
-              + ", ".join(f"{'LoRA' if q == 'none' else 'QLoRA nf4'} {v:.2f} GiB" if v else f"{q} failed" for q, v in rss.items()))
+        print("peak RSS (16 rows, batch 4, one process each):")
+        for label, v in rss.items():
+            print(f"  {label:46}{f'{v:.2f} GiB' if v else 'failed'}")
     return 0
 
 

@@ -51,6 +51,7 @@ class BARTScorer:
         src = tok(srcs, max_length=self.max_length, truncation=True, padding=True, return_tensors="pt").to(self.device)
         tgt = tok(tgts, max_length=self.max_length, truncation=True, padding=True, return_tensors="pt").to(self.device)
         labels = tgt["input_ids"]
+        mask = labels.ne(tok.pad_token_id)  # the reference ignores pad ids, and divides by the mask length
         with torch.inference_mode():
             # decoder inputs = labels shifted right, as passing labels= would do, minus the model's own
             # (unused) loss: a second log-softmax over the whole vocabulary
@@ -58,10 +59,17 @@ class BARTScorer:
                 dec = {"decoder_input_ids": self.model.prepare_decoder_input_ids_from_labels(labels=labels)}
             else:
                 dec = {"labels": labels}
-            logits = self.model(input_ids=src["input_ids"], attention_mask=src["attention_mask"], **dec).logits
-            # log p(token) = logit - logsumexp(logits): avoids materialising a second vocab-sized tensor
-            logp = logits.gather(-1, labels.unsqueeze(-1)).squeeze(-1) - torch.logsumexp(logits.float(), -1)
-            mask = labels.ne(tok.pad_token_id)  # the reference ignores pad ids, and divides by the mask length
+            head = _bart_head(self.model)
+            if head is not None and "decoder_input_ids" in dec:
+                # BART family: project only the scored (non-pad) target positions onto the vocabulary
+                hidden = self.model.model(input_ids=src["input_ids"], attention_mask=src["attention_mask"],
+                                          **dec).last_hidden_state
+                logp = torch.zeros(labels.shape, dtype=torch.float32, device=labels.device)
+                logp[mask] = _token_logprobs(hidden[mask], labels[mask], *head)
+            else:
+                logits = self.model(input_ids=src["input_ids"], attention_mask=src["attention_mask"], **dec).logits
+                # log p(token) = logit - logsumexp(logits): avoids materialising a second vocab-sized tensor
+                logp = logits.gather(-1, labels.unsqueeze(-1)).squeeze(-1) - torch.logsumexp(logits.float(), -1)
             total = (logp * mask).sum(1) / tgt["attention_mask"].sum(1)
         return total.tolist()
 
@@ -93,6 +101,27 @@ class BARTScorer:
             for i, s in zip(idx, scores):
                 out[i] = s
         return out
+
+
+def _bart_head(model):
+    """(weight, bias) of a BART-style head (``lm_logits = lm_head(decoder_states) + final_logits_bias``), else None."""
+    bias = getattr(model, "final_logits_bias", None)
+    head = model.get_output_embeddings() if hasattr(model, "get_output_embeddings") else None
+    if bias is None or head is None or getattr(head, "bias", None) is not None or not hasattr(model, "model"):
+        return None
+    return head.weight, bias.reshape(-1)
+
+
+def _token_logprobs(hidden, targets, weight, bias, chunk: int = 1024):
+    """log p(target) for each row of ``hidden`` [n, d] under ``hidden @ weight.T + bias``, ``chunk`` rows at a time."""
+    import torch
+
+    out = []
+    for i in range(0, hidden.shape[0], chunk):
+        logits = torch.addmm(bias, hidden[i:i + chunk], weight.t()).float()
+        t = targets[i:i + chunk]
+        out.append(logits.gather(1, t.unsqueeze(1)).squeeze(1) - torch.logsumexp(logits, -1))
+    return torch.cat(out) if out else hidden.new_zeros(0, dtype=torch.float32)
 
 
 def mean(scores: Sequence[float]) -> float | None:

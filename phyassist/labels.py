@@ -6,11 +6,12 @@ Three ways, tried in this order by ``infer_label``:
    "No. Reasoning: ...", "This post shows the stress cause related to work."). It matches whole words
    and whole phrases anchored at the start of the answer, and prefers the longest match, so "no"
    never matches "not" or "know" and no keyword wins just by being listed first.
-2. A learned classifier (``LabelClassifier``): TF-IDF n-grams (negation-marked) + logistic regression
-   per task, trained on the IMHI training explanations with their label sentence removed. The fitted
-   vocabulary and coefficients are cached as a ``.npz`` of plain arrays under
-   ``cache_dir()/labels`` (loaded with ``allow_pickle=False``: nothing is unpickled). Tasks with no
-   training data (CAMS, loneliness, t-sid, swmh) use the parser only and say so.
+2. A learned classifier (``LabelClassifier``): TF-IDF n-grams (negation-marked, first and last sentence
+   marked again) + class-balanced logistic regression per task, trained on the IMHI training
+   explanations with their label sentence removed. The fitted vocabulary and coefficients are cached
+   as a ``.npz`` of plain arrays under ``cache_dir()/labels`` (loaded with ``allow_pickle=False``:
+   nothing is unpickled). Tasks with no training data (CAMS, loneliness, t-sid, swmh) use the parser
+   only and say so.
 3. Optional: a sequence classifier by path or Hub id (MentalLLaMA's MentalBERT ones), ``HFLabelClassifier``.
 
 ``None`` (written ``unparsed``) means no label could be inferred; callers keep the row. This module
@@ -32,7 +33,7 @@ from .tasks import ImhiTask, get_task, normalize
 
 logger = logging.getLogger(__name__)
 
-CLASSIFIER_VERSION = 1
+CLASSIFIER_VERSION = 2
 # answers often open with a tag the parser can skip ("Answer: yes", "Label: work")
 _LEAD = re.compile(r"^(?:(?:final\s+)?answer|label|response|prediction|output)\s*[:\-]\s*")
 
@@ -85,8 +86,8 @@ def question_key(query: str | None) -> str:
     """A token for the question asked (which wellness dimension or risk), e.g. ``q_spiritual_wellness``."""
     if not query:
         return ""
-    m = re.search(r"Question:(.*)$", str(query), re.S)
-    words = re.findall(r"[a-z]+", (m.group(1) if m else "").lower())
+    _, sep, tail = str(query).rpartition("Question:")  # the last one: a post may contain the word itself
+    words = re.findall(r"[a-z]+", tail.lower() if sep else "")
     keep = [w for w in words if w not in _QSTOP][:4]
     return "q_" + "_".join(keep) if keep else ""
 
@@ -97,20 +98,34 @@ _NEG = re.compile(r"(?:not|no|never|without|nor|n't|cannot|lack|absence|neither)
 
 
 def features(text: str, query: str | None = None) -> str:
-    """Classifier input: lower-cased tokens, those after a negation (to the clause end) marked ``neg_``."""
-    out, neg = [], False
-    for tok in re.findall(r"n't|\w+|[.!?,;:]", str(text).lower()):
-        if tok in ".!?,;:":
-            neg = False
-            continue
-        out.append("neg_" + tok if neg else tok)
-        neg = neg or bool(_NEG.fullmatch(tok))
+    """Classifier input: lower-cased tokens, those after a negation (to the clause end) marked ``neg_``;
+    the first and last sentences again with ``F_`` / ``L_`` prefixes (the verdict is usually stated
+    there); a layout token (line breaks, number of numbered points); and the question key."""
+    text = str(text)
+    # layout: Irf "no" explanations are mostly one paragraph, "yes" ones numbered lists
+    points = len(re.findall(r"(?:^|\s)\d+[.)]\s", text))
+    out = (["__nl__"] if "\n" in text else []) + [f"__pts{min(points, 4)}__"]
+    sents = []  # "1. The post ..." is one sentence, not "1." and "The post ..."
+    for sent in re.split(r"(?<=[.!?])(?<!\d\.)\s+|\n+", text.lower()):
+        toks, neg = [], False
+        # "doesn't" -> "does n't", so the contraction negates
+        for tok in re.findall(r"\w+(?=n't)|n't|\w+|[.!?,;:]", sent):
+            if tok in ".!?,;:":
+                neg = False
+                continue
+            toks.append("neg_" + tok if neg else tok)
+            neg = neg or bool(_NEG.fullmatch(tok))
+        if toks:
+            sents.append(toks)
+    out += [t for toks in sents for t in toks]
+    if sents:
+        out += ["F_" + t for t in sents[0]] + ["L_" + t for t in sents[-1]]
     qk = question_key(query)
     return " ".join(out + ([qk] if qk else []))
 
 
 class LabelClassifier:
-    """TF-IDF (1-3 grams) + logistic regression over explanations, stored as plain arrays."""
+    """TF-IDF (1-3 grams over ``features``) + logistic regression over explanations, stored as plain arrays."""
 
     def __init__(self, task: str, terms: Sequence[str], idf, coef, intercept, classes: Sequence[str], meta: dict):
         import numpy as np
@@ -149,9 +164,9 @@ class LabelClassifier:
         terms = sorted(self.vocab, key=self.vocab.get)
         with atomic_path(path) as tmp:
             with open(tmp, "wb") as f:
-                np.savez_compressed(f, terms=np.array(terms, dtype=str), idf=self.idf, coef=self.coef,
-                                    intercept=self.intercept, classes=np.array(self.classes, dtype=str),
-                                    meta=np.array(json.dumps(self.meta)))
+                np.savez_compressed(f, terms=np.array(terms, dtype=str), idf=self.idf,
+                                    coef=self.coef.astype(np.float32), intercept=self.intercept,
+                                    classes=np.array(self.classes, dtype=str), meta=np.array(json.dumps(self.meta)))
         return path
 
     @classmethod
@@ -190,10 +205,13 @@ def train_classifier(task: str, rows: Sequence[dict], C: float = 10.0) -> LabelC
         raise UserError(f"cannot train a {task} label classifier: need at least 2 labels in the training rows")
     vec = TfidfVectorizer(**_VEC_ARGS)
     X = vec.fit_transform([features(explanation(r["response"]), r.get("query")) for r in rows])
-    clf = LogisticRegression(C=C, max_iter=3000).fit(X, [r["label"] for r in rows])
+    clf = LogisticRegression(C=C, max_iter=3000, class_weight="balanced").fit(X, [r["label"] for r in rows])
     terms = sorted(vec.vocabulary_, key=vec.vocabulary_.get)
-    meta = {"task": task, "version": CLASSIFIER_VERSION, "rows": len(rows), "C": C}
-    return LabelClassifier(task, terms, vec.idf_, clf.coef_, clf.intercept_, clf.classes_.tolist(), meta)
+    meta = {"task": task, "version": CLASSIFIER_VERSION, "rows": len(rows), "C": C, "class_weight": "balanced"}
+    # float32 coefficients halve the artifact (SAD: 9 classes x ~76k terms); rounding here, not in
+    # save(), keeps a loaded classifier's predictions identical to the trained one's
+    coef = clf.coef_.astype("float32")
+    return LabelClassifier(task, terms, vec.idf_, coef, clf.intercept_, clf.classes_.tolist(), meta)
 
 
 def _rows_hash(rows: Sequence[dict]) -> str:

@@ -27,7 +27,7 @@ from .models import DEFAULT_BASE
 logger = logging.getLogger(__name__)
 
 # The default run on a CPU (embedded base) must finish within 15 min on 2 cores. Training follows
-# the base's recipe (recipes/smollm2-135m-instruct/MultiWD.yaml: the CPU-sized default, 30 steps),
+# the base's recipe (recipes/smollm2-135m-instruct/MultiWD.yaml: the CPU-sized default, 60 steps),
 # with fewer validation rows; evaluation defaults (whole test set, 256 new tokens) take hours there
 # (a batch of 8 answers is ~1-3 min on 2 busy cores), so base and adapter answer the first
 # DEFAULT_CPU_EVAL_LIMIT rows per task with CPU_MAX_NEW_TOKENS. On a GPU the defaults apply.

@@ -5,7 +5,9 @@
     phyassist train --dataset final --config recipes/mixtral-8x7b-instruct/qlora.yaml
     accelerate launch --config_file recipes/accelerate_configs/ddp.yaml -m phyassist.cli train --dataset SAD
 
-Precedence: ``TrainConfig`` defaults < ``--config`` YAML < flags (``--set FIELD=VALUE`` reaches any
+Without ``--config`` the base's own recipe applies when it has one (``phyassist.publish.default_recipe``:
+on a CPU the embedded base's ``recipes/smollm2-135m-instruct/MultiWD.yaml``). Precedence: ``TrainConfig``
+defaults < recipe YAML < flags (``--set FIELD=VALUE`` reaches any
 field). Rerunning an interrupted command resumes from its last checkpoint. The API is
 ``train(TrainConfig(...))`` (re-exported here); this module only parses and prints, the work is in
 ``phyassist.config`` / ``phyassist.trainer`` / ``phyassist.lora``, imported lazily so ``phyassist
@@ -61,7 +63,18 @@ def config_from_args(args: argparse.Namespace):
         if not sep or not key.strip():
             raise UserError(f"--set expects FIELD=VALUE, got {item!r}")
         overrides[key.strip().replace("-", "_")] = value
-    return load_config(args.config, **overrides)
+    recipe = args.config
+    if recipe is None and overrides.get("dataset"):
+        # like train_and_push.py: without --config the base's own recipe applies (on a CPU, the embedded
+        # base's small one), not the bare TrainConfig defaults (3 epochs of the whole task)
+        from .config import TrainConfig
+        from .publish import default_recipe
+
+        base = overrides.get("base_model") or TrainConfig.__dataclass_fields__["base_model"].default
+        recipe = default_recipe(base, overrides["dataset"])
+        if recipe is not None:
+            logger.info("Recipe: %s (the base's default; --config chooses another)", recipe)
+    return load_config(recipe, **overrides)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -222,6 +222,9 @@ def build_trainer(config) -> Prepared:
         torch.set_num_threads(1)
         logger.info("CPU already busy (load %.1f on %d cores): training with 1 thread", os.getloadavg()[0], os.cpu_count())
     torch.manual_seed(config.seed)
+    from . import lm_head
+
+    lm_head.enable()  # score only the answer positions on CPUs too (same loss, less work)
     model, tokenizer = load_base_for_training(config, preset)
     train_ds, val_ds, max_length, report = prepare_splits(config, tokenizer, state.num_processes)
     peft_cfg = lora_config(config, preset, model)

@@ -29,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--base-model", default=DEFAULT_BASE, help=f"preset, Hub id or model folder (default {DEFAULT_BASE})")
     p.add_argument("--repo-id", default=None, help="ORG/NAME (default <your user>/phyassist-<base>-<dataset>)")
     p.add_argument("--private", action="store_true", help="create the repo private")
-    p.add_argument("--max-steps", type=int, default=None, help="training steps (default: the base's recipe, 30 for the embedded base, "
+    p.add_argument("--max-steps", type=int, default=None, help="training steps (default: the base's recipe, 60 for the embedded base, "
                    "else the training default)")
     p.add_argument("--eval-limit", type=int, default=None,
                    help=f"test rows per task for base and adapter (default {DEFAULT_CPU_EVAL_LIMIT} on a CPU, "

@@ -67,6 +67,24 @@ def test_equals_reference_definition(tiny_bart):
     assert mean(ours) == pytest.approx(sum(ours) / len(ours))
 
 
+def test_compact_head_with_a_logits_bias_equals_the_full_forward(tiny_bart):
+    """The BART fast path (vocabulary projection on non-pad target positions only) keeps final_logits_bias."""
+    import torch
+
+    from phyassist.bartscore import _bart_head
+
+    model, tok = tiny_bart
+    assert _bart_head(model) is not None  # the fast path is the one under test
+    saved = model.final_logits_bias.clone()
+    try:
+        torch.manual_seed(1)
+        model.final_logits_bias.copy_(torch.randn_like(saved) * 3)
+        ours = BARTScorer(model=model, tokenizer=tok, device="cpu", max_length=64, batch_size=4).score(SRCS, TGTS)
+        assert ours == pytest.approx(reference_scores(model, tok, SRCS, TGTS), abs=1e-4)
+    finally:
+        model.final_logits_bias.copy_(saved)
+
+
 def test_failing_pair_scores_nan_and_the_rest_survive(tiny_bart):
     model, tok = tiny_bart
     # 64 positions: a 300-token target cannot be embedded; max_length=1024 does not cut it

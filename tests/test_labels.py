@@ -66,9 +66,11 @@ def test_tasks_without_training_data_use_the_parser_only(caplog):
 
 
 # Held-out accuracy on the test gold explanations, label sentence removed, of a classifier trained on
-# the train/validation explanations. DR and Irf stay below the 95% target (gold explanations
-# there often argue against their own label); they keep a regression floor and an xfail at 95%.
-FLOORS = {"dreaddit": 95.0, "SAD": 95.0, "MultiWD": 95.0, "DR": 93.5, "Irf": 92.5}
+# the train/validation explanations. DR (94.3%) and Irf (93.9%) stay below the 95% target: many
+# gold "no" explanations argue for "yes" (Irf perceived burdensomeness: 95 of the 130 errors), so
+# 5-fold CV on the training rows tops out near 97% (DR) and 93% (Irf) for every linear setting tried.
+# They keep a regression floor and an xfail at 95%.
+FLOORS = {"dreaddit": 95.0, "SAD": 95.0, "MultiWD": 95.0, "DR": 94.0, "Irf": 93.5}
 
 
 @pytest.mark.parametrize("task", list(FLOORS))

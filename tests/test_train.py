@@ -201,6 +201,24 @@ def test_config_precedence_defaults_yaml_flags(tmp_path):
     assert (cfg.lora_r, cfg.learning_rate, cfg.lr_scheduler_type.value, cfg.lora_alpha) == (8, 1e-3, "constant", 32)
 
 
+def test_cli_without_config_uses_the_base_recipe(tmp_path):
+    """`phyassist train --dataset SAD` on a CPU gets the embedded base's small recipe, flags still win."""
+    import yaml
+
+    from phyassist.cli import build_parser
+    from phyassist.train import config_from_args
+
+    repo = Path(__file__).resolve().parents[1]
+    recipe = yaml.safe_load((repo / "recipes/smollm2-135m-instruct/MultiWD.yaml").read_text())
+    args = build_parser().parse_args(["train", "--dataset", "SAD", "--output-dir", str(tmp_path / "o"), "--lora-r", "4"])
+    cfg = config_from_args(args)
+    assert (cfg.dataset, cfg.max_steps, cfg.lora_dropout, cfg.lora_r) == ("SAD", recipe["max_steps"], recipe["lora_dropout"], 4)
+    explicit = tmp_path / "mine.yaml"
+    explicit.write_text("dataset: SAD\nlora_dropout: 0.1\n")
+    cfg = config_from_args(build_parser().parse_args(["train", "--config", str(explicit), "--output-dir", str(tmp_path / "p")]))
+    assert (cfg.max_steps, cfg.lora_dropout) == (-1, 0.1)  # an explicit recipe replaces the default one
+
+
 @pytest.mark.parametrize("kw, match", [
     (dict(dataset="NoSuchTask"), "unknown dataset 'NoSuchTask'"),
     (dict(dataset="CAMS"), "test-only"),
