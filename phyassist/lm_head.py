@@ -32,7 +32,7 @@ def enable() -> bool:
         return False
     original = getattr(trl_utils, "_use_triton", None)
     if original is None:
-        logger.debug("trl %s has no `_use_triton` switch; LM head scores every position", _trl_version())
+        logger.debug("this trl has no `_use_triton` switch; its LM head scores every position")
         return False
     if getattr(original, "_phyassist_compact", False):
         return True
@@ -54,11 +54,3 @@ def disable() -> None:
     if getattr(current, "_phyassist_compact", False):
         trl_utils._use_triton = current._phyassist_original
 
-
-def _trl_version() -> str:
-    from importlib import metadata
-
-    try:
-        return metadata.version("trl")
-    except metadata.PackageNotFoundError:  # pragma: no cover
-        return "?"

@@ -67,10 +67,10 @@ def config_from_args(args: argparse.Namespace):
     if recipe is None and overrides.get("dataset"):
         # like train_and_push.py: without --config the base's own recipe applies (on a CPU, the embedded
         # base's small one), not the bare TrainConfig defaults (3 epochs of the whole task)
-        from .config import TrainConfig
+        from .models import DEFAULT_BASE
         from .publish import default_recipe
 
-        base = overrides.get("base_model") or TrainConfig.__dataclass_fields__["base_model"].default
+        base = overrides.get("base_model") or DEFAULT_BASE
         recipe = default_recipe(base, overrides["dataset"])
         if recipe is not None:
             logger.info("Recipe: %s (the base's default; --config chooses another)", recipe)
