@@ -5,9 +5,11 @@ the source, feed the target as ``labels`` (decoder inputs are the labels shifted
 target tokens' log-probabilities and divide by the target's token count. IMHI scores
 ``score(generated, gold)``: the likelihood of the gold response given the generated one. The default
 model is ``facebook/bart-large-cnn``; ``parabank`` loads the ParaBank-tuned weights file (``bart.pth``)
-on top (read with ``weights_only=True``). Unlike the reference, pairs are sorted by length so batches
-pad little, and a failing batch is retried pair by pair; a pair that still fails scores NaN with a
-warning instead of ending the process. This module does not pick which texts to compare.
+on top (read with ``weights_only=True``). Unlike the reference, the encoder runs on batches sorted by
+source length and the decoder on batches sorted by target length (so neither side pads much), only
+non-pad target positions are projected onto the vocabulary, and a failing batch is retried pair by
+pair; a pair that still fails scores NaN with a warning instead of ending the process. This module
+does not pick which texts to compare.
 """
 
 from __future__ import annotations
@@ -43,35 +45,85 @@ class BARTScorer:
             self.model.load_state_dict(state)
         self.model.eval().to(self.device)
         self.max_length, self.batch_size = max_length, batch_size
+        self.chunk_batches = 8  # batches per chunk: encoder states of bs * 8 pairs are held at once
 
     def _batch(self, srcs: list[str], tgts: list[str]) -> list[float]:
+        """Scores of a few pairs in one padded forward pass (the slow, simple path used for retries)."""
+        tok = self.tokenizer
+        src = tok(srcs, max_length=self.max_length, truncation=True)["input_ids"]
+        tgt = tok(tgts, max_length=self.max_length, truncation=True)["input_ids"]
+        enc, enc_mask = self._encode(src)
+        return self._decode(enc, enc_mask, tgt)
+
+    def _pad(self, seqs: Sequence[Sequence[int]]):
+        """Right-padded ids [n, longest] and their attention mask (BART's positions count from the left)."""
         import torch
 
-        tok = self.tokenizer
-        src = tok(srcs, max_length=self.max_length, truncation=True, padding=True, return_tensors="pt").to(self.device)
-        tgt = tok(tgts, max_length=self.max_length, truncation=True, padding=True, return_tensors="pt").to(self.device)
-        labels = tgt["input_ids"]
-        mask = labels.ne(tok.pad_token_id)  # the reference ignores pad ids, and divides by the mask length
+        width = max(1, max(len(x) for x in seqs))
+        ids = torch.full((len(seqs), width), self.tokenizer.pad_token_id, dtype=torch.long)
+        mask = torch.zeros((len(seqs), width), dtype=torch.long)
+        for i, x in enumerate(seqs):
+            ids[i, :len(x)] = torch.as_tensor(x, dtype=torch.long)
+            mask[i, :len(x)] = 1
+        return ids.to(self.device), mask.to(self.device)
+
+    def _encode(self, srcs: Sequence[Sequence[int]]):
+        import torch
+
+        ids, mask = self._pad(srcs)
         with torch.inference_mode():
-            # decoder inputs = labels shifted right, as passing labels= would do, minus the model's own
+            return self.model.get_encoder()(input_ids=ids, attention_mask=mask).last_hidden_state, mask
+
+    def _decode(self, enc, enc_mask, tgts: Sequence[Sequence[int]]) -> list[float]:
+        """Mean log-likelihood of each target given its encoded source (``enc`` [n, s, d], right-padded)."""
+        import torch
+
+        labels, tgt_mask = self._pad(tgts)
+        mask = labels.ne(self.tokenizer.pad_token_id)  # the reference ignores pad ids and divides by the length
+        with torch.inference_mode():
+            # decoder inputs = labels shifted right, as passing labels= would do, without the model's own
             # (unused) loss: a second log-softmax over the whole vocabulary
-            if hasattr(self.model, "prepare_decoder_input_ids_from_labels"):
-                dec = {"decoder_input_ids": self.model.prepare_decoder_input_ids_from_labels(labels=labels)}
-            else:
-                dec = {"labels": labels}
+            dec = self.model.prepare_decoder_input_ids_from_labels(labels=labels)
             head = _bart_head(self.model)
-            if head is not None and "decoder_input_ids" in dec:
+            if head is not None:
                 # BART family: project only the scored (non-pad) target positions onto the vocabulary
-                hidden = self.model.model(input_ids=src["input_ids"], attention_mask=src["attention_mask"],
-                                          **dec).last_hidden_state
+                hidden = self.model.get_decoder()(input_ids=dec, encoder_hidden_states=enc,
+                                                  encoder_attention_mask=enc_mask).last_hidden_state
                 logp = torch.zeros(labels.shape, dtype=torch.float32, device=labels.device)
                 logp[mask] = _token_logprobs(hidden[mask], labels[mask], *head)
             else:
-                logits = self.model(input_ids=src["input_ids"], attention_mask=src["attention_mask"], **dec).logits
-                # log p(token) = logit - logsumexp(logits): avoids materialising a second vocab-sized tensor
+                from transformers.modeling_outputs import BaseModelOutput
+
+                logits = self.model(encoder_outputs=BaseModelOutput(last_hidden_state=enc), attention_mask=enc_mask,
+                                    decoder_input_ids=dec).logits
+                # log p(token) = logit - logsumexp(logits): no second vocabulary-sized tensor
                 logp = logits.gather(-1, labels.unsqueeze(-1)).squeeze(-1) - torch.logsumexp(logits.float(), -1)
-            total = (logp * mask).sum(1) / tgt["attention_mask"].sum(1)
-        return total.tolist()
+            return ((logp * mask).sum(1) / tgt_mask.sum(1)).tolist()
+
+    def _chunk(self, src: list[list[int]], tgt: list[list[int]], bs: int) -> list[float]:
+        """Scores of a chunk of pairs, target-length order in, same order out. The encoder runs on
+        batches sorted by source length and the decoder on batches sorted by target length, so neither
+        pads much (sorting pairs by one key leaves the other side ragged: ~20% padding on IMHI pairs)."""
+        import torch
+
+        states: list = [None] * len(src)
+        by_src = sorted(range(len(src)), key=lambda i: -len(src[i]))
+        for k in range(0, len(by_src), bs):
+            idx = by_src[k:k + bs]
+            enc, _ = self._encode([src[i] for i in idx])
+            for row, i in enumerate(idx):
+                states[i] = enc[row, :len(src[i])]
+        out = []
+        for k in range(0, len(tgt), bs):
+            idx = range(k, min(k + bs, len(tgt)))
+            width = max(1, max(states[i].shape[0] for i in idx))
+            enc = states[idx[0]].new_zeros((len(idx), width, states[idx[0]].shape[-1]))
+            enc_mask = torch.zeros((len(idx), width), dtype=torch.long, device=enc.device)
+            for row, i in enumerate(idx):
+                enc[row, :states[i].shape[0]] = states[i]
+                enc_mask[row, :len(src[i])] = 1
+            out += self._decode(enc, enc_mask, [tgt[i] for i in idx])
+        return out
 
     def score(self, srcs: Sequence[str], tgts: Sequence[str], batch_size: int | None = None) -> list[float]:
         """One score (<= 0, higher is better) per (source, target) pair, in input order."""
@@ -81,14 +133,16 @@ class BARTScorer:
         tgts = ["" if t is None else str(t) for t in tgts]
         bs = batch_size or self.batch_size
         tok = self.tokenizer
-        src_len = [len(x) for x in tok(srcs, max_length=self.max_length, truncation=True)["input_ids"]]
-        tgt_len = [len(x) for x in tok(tgts, max_length=self.max_length, truncation=True)["input_ids"]]
-        order = sorted(range(len(srcs)), key=lambda i: -(src_len[i] + tgt_len[i]))
+        src_ids = tok(srcs, max_length=self.max_length, truncation=True)["input_ids"] if srcs else []
+        tgt_ids = tok(tgts, max_length=self.max_length, truncation=True)["input_ids"] if tgts else []
+        # chunks of pairs in target-length order bound the encoder states kept between the two passes
+        order = sorted(range(len(srcs)), key=lambda i: -len(tgt_ids[i]))
         out = [math.nan] * len(srcs)
-        for start in range(0, len(order), bs):
-            idx = order[start:start + bs]
+        step = bs * self.chunk_batches
+        for start in range(0, len(order), step):
+            idx = order[start:start + step]
             try:
-                scores = self._batch([srcs[i] for i in idx], [tgts[i] for i in idx])
+                scores = self._chunk([src_ids[i] for i in idx], [tgt_ids[i] for i in idx], bs)
             except Exception as e:  # noqa: BLE001 - one bad batch must not end a long scoring run
                 logger.warning("BARTScore batch failed (%s); retrying its %d pairs one by one.", e, len(idx))
                 scores = []
@@ -112,15 +166,19 @@ def _bart_head(model):
     return head.weight, bias.reshape(-1)
 
 
-def _token_logprobs(hidden, targets, weight, bias, chunk: int = 1024):
-    """log p(target) for each row of ``hidden`` [n, d] under ``hidden @ weight.T + bias``, ``chunk`` rows at a time."""
+def _token_logprobs(hidden, targets, weight, bias, chunk: int = 512):
+    """log p(target) for each row of ``hidden`` [n, d] under ``hidden @ weight.T + bias``, ``chunk`` rows at a
+    time. Each chunk's logits are reduced in place (max, subtract, exp, sum): no second vocabulary-sized tensor."""
     import torch
 
-    out = []
+    out, with_bias = [], bool(bias.any())
     for i in range(0, hidden.shape[0], chunk):
-        logits = torch.addmm(bias, hidden[i:i + chunk], weight.t()).float()
-        t = targets[i:i + chunk]
-        out.append(logits.gather(1, t.unsqueeze(1)).squeeze(1) - torch.logsumexp(logits, -1))
+        # BART's final_logits_bias is all zeros in released checkpoints: skip the vocabulary-sized add then
+        logits = (torch.addmm(bias, hidden[i:i + chunk], weight.t()) if with_bias else hidden[i:i + chunk] @ weight.t()).float()
+        picked = logits.gather(1, targets[i:i + chunk].unsqueeze(1)).squeeze(1)
+        top = logits.amax(1, keepdim=True)
+        lse = logits.sub_(top).exp_().sum(1).log_() + top.squeeze(1)
+        out.append(picked - lse)
     return torch.cat(out) if out else hidden.new_zeros(0, dtype=torch.float32)
 
 

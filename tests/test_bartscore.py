@@ -85,6 +85,33 @@ def test_compact_head_with_a_logits_bias_equals_the_full_forward(tiny_bart):
         model.final_logits_bias.copy_(saved)
 
 
+def test_many_chunks_and_batches_keep_pairs_in_line(tiny_bart):
+    """Encoder batches (source order) and decoder batches (target order) differ; chunks of 2 batches of 2
+    split the pairs further. Every score must still belong to its own pair."""
+    model, tok = tiny_bart
+    srcs, tgts = SRCS * 3, TGTS[1:] + TGTS[:1] + TGTS * 2  # 18 pairs, targets rotated against sources
+    scorer = BARTScorer(model=model, tokenizer=tok, device="cpu", max_length=64, batch_size=2)
+    scorer.chunk_batches = 2
+    assert scorer.score(srcs, tgts) == pytest.approx(reference_scores(model, tok, srcs, tgts, batch_size=1), abs=1e-4)
+
+
+def test_other_seq2seq_models_use_the_generic_head(smol_tokenizer):
+    """A T5 (no final_logits_bias) goes through the full logits path with precomputed encoder states."""
+    import torch
+    from transformers import T5Config, T5ForConditionalGeneration
+
+    from phyassist.bartscore import _bart_head
+
+    torch.manual_seed(0)
+    tok = smol_tokenizer
+    config = T5Config(vocab_size=len(tok), d_model=32, d_kv=8, d_ff=64, num_layers=1, num_heads=2,
+                      pad_token_id=tok.pad_token_id, decoder_start_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id)
+    model = T5ForConditionalGeneration(config).eval()
+    assert _bart_head(model) is None
+    ours = BARTScorer(model=model, tokenizer=tok, device="cpu", max_length=64, batch_size=4).score(SRCS, TGTS)
+    assert ours == pytest.approx(reference_scores(model, tok, SRCS, TGTS), abs=1e-4)
+
+
 def test_failing_pair_scores_nan_and_the_rest_survive(tiny_bart):
     model, tok = tiny_bart
     # 64 positions: a 300-token target cannot be embedded; max_length=1024 does not cut it
