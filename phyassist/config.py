@@ -57,6 +57,9 @@ class TrainConfig(SFTConfig):
     val_fraction: float = field(default=0.1, metadata={"help": "Validation share carved from train when there is no val split."})
     max_chars: int | None = field(default=None, metadata={"help": "Drop examples longer than this many characters."})
     max_train_examples: int | None = field(default=None, metadata={"help": "Train on at most this many examples (seeded sample)."})
+    balance_labels: bool = field(
+        default=False, metadata={"help": "Sample the train rows label by label (round robin), so each gold label is as "
+                                         "equally represented as the data allows."})
     max_eval_examples: int | None = field(default=200, metadata={"help": "Evaluate on at most this many validation examples."})
     max_length_percentile: float = field(
         default=99.0, metadata={"help": "When `max_length` is unset: this percentile of the token lengths, rounded up to 64."}

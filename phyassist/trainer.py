@@ -16,6 +16,7 @@ import math
 import os
 import shutil
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -71,6 +72,28 @@ def _subsample(ds, n: int | None, seed: int):
     return ds.shuffle(seed=seed).select(range(n))
 
 
+def balanced_subsample(ds, n: int | None, seed: int):
+    """A seeded sample of up to ``n`` rows (all when None) taken label by label in turn, so the labels
+    are as equally represented as the data allows; rows keep a seeded shuffled order. Rows with no
+    label (counsel-chat) form one group."""
+    import random
+    from collections import defaultdict
+
+    order = list(range(len(ds)))
+    random.Random(seed).shuffle(order)
+    groups = defaultdict(list)
+    for i, label in zip(order, (ds[i]["label"] for i in order)):
+        groups[label].append(i)
+    queues = [groups[k] for k in sorted(groups)]
+    n = len(ds) if n is None else min(n, len(ds))
+    picked, depth = [], 0
+    while len(picked) < n:
+        picked += [q[depth] for q in queues if depth < len(q)][: n - len(picked)]
+        depth += 1
+    random.Random(seed + 1).shuffle(picked)
+    return ds.select(picked)
+
+
 def prepare_splits(config, tokenizer, world_size: int = 1):
     """Train/validation datasets in prompt/completion form, the resolved max_length and the data report."""
     from .data import prepare_dataset
@@ -79,9 +102,15 @@ def prepare_splits(config, tokenizer, world_size: int = 1):
                                   val_fraction=config.val_fraction, max_chars=config.max_chars)
     report = dict(report)
     notes = list(report.get("notes", []))
-    train_ds = _subsample(dsd["train"], config.max_train_examples, config.seed)
+    if config.balance_labels:
+        train_ds = balanced_subsample(dsd["train"], config.max_train_examples, config.seed)
+        counts = Counter(train_ds["label"])
+        notes.append(f"label-balanced sample of {len(train_ds)} of {len(dsd['train'])} train rows: "
+                     + ", ".join(f"{k or 'unlabelled'} {v}" for k, v in sorted(counts.items())))
+    else:
+        train_ds = _subsample(dsd["train"], config.max_train_examples, config.seed)
     val_ds = _subsample(dsd["validation"], config.max_eval_examples, config.seed) if "validation" in dsd else None
-    if config.max_train_examples and len(dsd["train"]) > config.max_train_examples:
+    if config.max_train_examples and len(dsd["train"]) > config.max_train_examples and not config.balance_labels:
         notes.append(f"trained on a seeded sample of {len(train_ds)} of {len(dsd['train'])} train rows")
     lengths = {"train": token_lengths(tokenizer, train_ds["messages"])}
     if val_ds is not None and len(val_ds):
