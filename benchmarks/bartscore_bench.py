@@ -1,6 +1,6 @@
 """BARTScore speed: ours (encoder and decoder each on length-sorted batches of 16, vocabulary head on
-non-pad targets, in-place logsumexp) against the reference loop (BARTScore's ``BARTScorer.score``:
-batches of 4 in input order, LogSoftmax + NLLLoss), pairs/s.
+non-pad targets in cache-sized blocks with a running logsumexp) against the reference loop
+(BARTScore's ``BARTScorer.score``: batches of 4 in input order, LogSoftmax + NLLLoss), pairs/s.
 
     PHYASSIST_DATA_DIR=../shared/data python benchmarks/bartscore_bench.py [--pairs 128] [--device cuda]
 

@@ -7,7 +7,8 @@ target tokens' log-probabilities and divide by the target's token count. IMHI sc
 model is ``facebook/bart-large-cnn``; ``parabank`` loads the ParaBank-tuned weights file (``bart.pth``)
 on top (read with ``weights_only=True``). Unlike the reference, the encoder runs on batches sorted by
 source length and the decoder on batches sorted by target length (so neither side pads much), only
-non-pad target positions are projected onto the vocabulary, and a failing batch is retried pair by
+non-pad target positions are projected onto the vocabulary (block by block, with a running
+logsumexp, so no vocabulary-sized tensor leaves the cache), and a failing batch is retried pair by
 pair; a pair that still fails scores NaN with a warning instead of ending the process. This module
 does not pick which texts to compare.
 """
@@ -166,19 +167,36 @@ def _bart_head(model):
     return head.weight, bias.reshape(-1)
 
 
-def _token_logprobs(hidden, targets, weight, bias, chunk: int = 512):
-    """log p(target) for each row of ``hidden`` [n, d] under ``hidden @ weight.T + bias``, ``chunk`` rows at a
-    time. Each chunk's logits are reduced in place (max, subtract, exp, sum): no second vocabulary-sized tensor."""
+def _token_logprobs(hidden, targets, weight, bias, rows: int = 1024, block: int = 2048):
+    """log p(target) for each row of ``hidden`` [n, d] under ``hidden @ weight.T + bias``.
+
+    ``rows`` rows at a time, the vocabulary ``block`` columns at a time with a running (online)
+    logsumexp, so each logits block is reduced while it is still in cache; each target's own logit is
+    read from the block that holds it."""
     import torch
 
-    out, with_bias = [], bool(bias.any())
-    for i in range(0, hidden.shape[0], chunk):
-        # BART's final_logits_bias is all zeros in released checkpoints: skip the vocabulary-sized add then
-        logits = (torch.addmm(bias, hidden[i:i + chunk], weight.t()) if with_bias else hidden[i:i + chunk] @ weight.t()).float()
-        picked = logits.gather(1, targets[i:i + chunk].unsqueeze(1)).squeeze(1)
-        top = logits.amax(1, keepdim=True)
-        lse = logits.sub_(top).exp_().sum(1).log_() + top.squeeze(1)
-        out.append(picked - lse)
+    out, with_bias = [], bool(bias.any())  # BART's final_logits_bias is all zeros in released checkpoints
+    for i in range(0, hidden.shape[0], rows):
+        h, t = hidden[i:i + rows], targets[i:i + rows]
+        picked = torch.empty(h.shape[0], dtype=torch.float32, device=h.device)
+        top = total = None
+        for j in range(0, weight.shape[0], block):
+            logits = h @ weight[j:j + block].t()
+            if with_bias:
+                logits += bias[j:j + block]
+            logits = logits.float()
+            here = (t >= j) & (t < j + logits.shape[1])
+            if here.any():
+                picked[here] = logits[here, t[here] - j]
+            m = logits.amax(1)
+            part = logits.sub_(m[:, None]).exp_().sum(1)
+            if top is None:
+                top, total = m, part
+            else:
+                new_top = torch.maximum(top, m)
+                total = total * torch.exp(top - new_top) + part * torch.exp(m - new_top)
+                top = new_top
+        out.append(picked - (total.log() + top))
     return torch.cat(out) if out else hidden.new_zeros(0, dtype=torch.float32)
 
 

@@ -112,6 +112,24 @@ def test_other_seq2seq_models_use_the_generic_head(smol_tokenizer):
     assert ours == pytest.approx(reference_scores(model, tok, SRCS, TGTS), abs=1e-4)
 
 
+@pytest.mark.parametrize("with_bias", [False, True])
+def test_blockwise_head_equals_log_softmax(with_bias):
+    """Row chunks and vocabulary blocks that do not divide the sizes (the last block is partial, targets
+    fall in every block), with and without a logits bias."""
+    import torch
+
+    from phyassist.bartscore import _token_logprobs
+
+    g = torch.Generator().manual_seed(0)
+    hidden, weight = torch.randn(23, 16, generator=g), torch.randn(1000, 16, generator=g)
+    bias = torch.randn(1000, generator=g) if with_bias else torch.zeros(1000)
+    targets = torch.randint(0, 1000, (23,), generator=g)
+    targets[:3] = torch.tensor([0, 999, 960])  # first column, last column, inside the partial last block
+    want = (hidden @ weight.t() + bias).log_softmax(-1).gather(1, targets[:, None]).squeeze(1)
+    got = _token_logprobs(hidden, targets, weight, bias, rows=7, block=64)
+    assert torch.allclose(got, want, atol=1e-5)
+
+
 def test_failing_pair_scores_nan_and_the_rest_survive(tiny_bart):
     model, tok = tiny_bart
     # 64 positions: a 300-token target cannot be embedded; max_length=1024 does not cut it
