@@ -61,8 +61,6 @@ def work(config, tok, srcs, tgts, batch_size=4, max_length=1024):
 
 def matmul_rate() -> float:
     """fp32 GFLOP/s of a [1440, 768] x [768, 3072] matmul (a bart-base FFN layer on ~16 pairs) in this process."""
-    import time
-
     import torch
 
     a, b = torch.randn(1440, 768), torch.randn(768, 3072)

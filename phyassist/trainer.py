@@ -16,7 +16,7 @@ import math
 import os
 import shutil
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -77,13 +77,12 @@ def balanced_subsample(ds, n: int | None, seed: int):
     are as equally represented as the data allows; rows keep a seeded shuffled order. Rows with no
     label (counsel-chat) form one group."""
     import random
-    from collections import defaultdict
 
     order = list(range(len(ds)))
     random.Random(seed).shuffle(order)
-    groups = defaultdict(list)
-    for i, label in zip(order, (ds[i]["label"] for i in order)):
-        groups[label].append(i)
+    labels, groups = ds["label"], defaultdict(list)
+    for i in order:
+        groups[labels[i]].append(i)
     queues = [groups[k] for k in sorted(groups)]
     n = len(ds) if n is None else min(n, len(ds))
     picked, depth = [], 0
@@ -109,9 +108,9 @@ def prepare_splits(config, tokenizer, world_size: int = 1):
                      + ", ".join(f"{k or 'unlabelled'} {v}" for k, v in sorted(counts.items())))
     else:
         train_ds = _subsample(dsd["train"], config.max_train_examples, config.seed)
+        if len(train_ds) < len(dsd["train"]):
+            notes.append(f"trained on a seeded sample of {len(train_ds)} of {len(dsd['train'])} train rows")
     val_ds = _subsample(dsd["validation"], config.max_eval_examples, config.seed) if "validation" in dsd else None
-    if config.max_train_examples and len(dsd["train"]) > config.max_train_examples and not config.balance_labels:
-        notes.append(f"trained on a seeded sample of {len(train_ds)} of {len(dsd['train'])} train rows")
     lengths = {"train": token_lengths(tokenizer, train_ds["messages"])}
     if val_ds is not None and len(val_ds):
         lengths["validation"] = token_lengths(tokenizer, val_ds["messages"])
