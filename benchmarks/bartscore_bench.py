@@ -82,9 +82,9 @@ def main() -> None:
     import torch
     from transformers import BartConfig, BartForConditionalGeneration
 
-    from phyassist.bartscore import BARTScorer
-    from phyassist.data import load_imhi
-    from phyassist.labels import explanation
+    from phyassist.data.loading import load_imhi
+    from phyassist.evaluation.bartscore import BARTScorer
+    from phyassist.evaluation.labels import explanation
     from phyassist.models import load_tokenizer
 
     tok = load_tokenizer()

@@ -37,9 +37,9 @@ def main() -> None:
     p.add_argument("--max-new-tokens", type=int, default=256)
     args = p.parse_args()
 
-    from phyassist.data import load_imhi
-    from phyassist.generation import chat_prompt, generate
-    from phyassist.labels import infer_labels
+    from phyassist.data.loading import load_imhi
+    from phyassist.evaluation.generation import chat_prompt, generate
+    from phyassist.evaluation.labels import infer_labels
     from phyassist.models import load_model_and_tokenizer, load_tokenizer
 
     rows = load_imhi("MultiWD", "test")[: args.n]

@@ -23,8 +23,8 @@ def main() -> None:
     import torch
     from transformers import BertConfig, BertForSequenceClassification
 
-    from phyassist.data import load_imhi
-    from phyassist.labels import explanation, get_classifier, infer_labels
+    from phyassist.data.loading import load_imhi
+    from phyassist.evaluation.labels import explanation, get_classifier, infer_labels
     from phyassist.models import load_tokenizer
 
     rows = load_imhi("MultiWD", "test")[: args.n]

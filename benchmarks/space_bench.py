@@ -73,7 +73,7 @@ def bench_memory_and_switch(base_dir: Path, adapters: dict[str, str], only: set[
     from peft import PeftModel
     from transformers import AutoModelForCausalLM
 
-    from phyassist.adapters import AdapterBank
+    from phyassist.serve.bank import AdapterBank
 
     rss0 = rss_mib()
     base = AutoModelForCausalLM.from_pretrained(base_dir)
@@ -121,8 +121,13 @@ def bench_memory_and_switch(base_dir: Path, adapters: dict[str, str], only: set[
 
 
 def bench_ttft(runs: int = 5) -> None:
-    from phyassist.adapters import AdapterBank
-    from phyassist.chat import Sampling, chat_input_ids, chat_messages, stream_generate
+    from phyassist.serve.bank import AdapterBank
+    from phyassist.serve.chat import (
+        Sampling,
+        chat_input_ids,
+        chat_messages,
+        stream_generate,
+    )
 
     bank = AdapterBank.load("smollm2-135m-instruct", {})
     ids = chat_input_ids(bank.tokenizer, chat_messages([], "I have trouble sleeping before exams. Any advice?"))
@@ -146,8 +151,8 @@ def lines(name: str) -> list[str]:
 def bench_crisis() -> None:
     import pandas as pd
 
-    from phyassist.data import data_dir
-    from phyassist.safety import detect_crisis
+    from phyassist.data.loading import data_dir
+    from phyassist.serve.safety import detect_crisis
 
     for name in ("crisis_positive.txt", "crisis_heldout.txt"):
         items = lines(name)

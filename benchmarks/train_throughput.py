@@ -5,7 +5,7 @@
 
 One process, same base (embedded SmolLM2-135M-Instruct), same training rows, one pass each:
 - ours: ``phyassist.trainer.build_trainer`` with the base's default recipe (what ``train_and_push.py`` runs:
-  recipes/smollm2-135m-instruct/MultiWD.yaml; answer-only loss scored on the answer positions only, pad != eos,
+  recipes/smollm2-135m-instruct/lora.yaml; answer-only loss scored on the answer positions only, pad != eos,
   length-grouped batches of 4 x 2 grad-accum, max_length from the data, no activation checkpointing and no LoRA
   dropout on CPU, bf16 autocast only where the CPU does bf16 in hardware);
 - seed: SFTTrainer on whole-text chat rows, packing off, group_by_length, gradient checkpointing,
@@ -104,11 +104,11 @@ def answer_loss(model, tokenizer, rows: list[dict], batch: int = 4) -> float:
 
 
 def run_ours(args, out: Path):
-    from phyassist.publish import default_recipe
-    from phyassist.train import load_config
-    from phyassist.trainer import build_trainer
+    from phyassist.train.config import load_config
+    from phyassist.train.recipes import find_recipe
+    from phyassist.train.trainer import build_trainer
 
-    recipe = default_recipe(args.base, args.dataset)
+    recipe = find_recipe(args.base, args.dataset)
     probe = load_config(recipe, dataset=args.dataset, base_model=args.base, output_dir=str(out))
     steps = math.ceil(args.examples / (probe.per_device_train_batch_size * probe.gradient_accumulation_steps))
     cfg = load_config(recipe, dataset=args.dataset, base_model=args.base, output_dir=str(out), overwrite=True,
@@ -225,7 +225,7 @@ def main(argv=None) -> int:
         threads = torch.get_num_threads()
         peaks = {"bfloat16": matmul_peak("bfloat16"), "float32": matmul_peak("float32")}
         # the same rows for the seed: ours' train sample before its length filter, and the validation rows
-        from phyassist.data import prepare_dataset
+        from phyassist.data.prepare import prepare_dataset
 
         dsd, _ = prepare_dataset(args.dataset, seed=args.seed)
         rows = list(dsd["train"].shuffle(seed=args.seed).select(range(min(args.examples, len(dsd["train"])))))
@@ -240,7 +240,7 @@ def main(argv=None) -> int:
         results["ours"]["val_answer_loss"] = answer_loss(ours.model, tokenizer, val)
         del ours
 
-        from phyassist import lm_head
+        from phyassist.train import lm_head
 
         lm_head.disable()  # the seed ran stock trl: on a CPU its fused LM head scores every position
         seed_model, seed_tok = load_model_and_tokenizer(args.base, quantization=None, dtype=torch.float32)

@@ -1,70 +1,111 @@
-"""The ``phyassist`` command: one subcommand per library module.
+"""The ``phyassist`` command: ``data``, ``train``, ``eval``, ``publish`` and ``push``.
 
-Each subcommand lives in the module that does the work; that module defines
-``add_arguments(parser)`` and ``run(args) -> int``. Modules are imported only when their subcommand
-runs, so ``phyassist --help`` stays fast. A ``UserError`` becomes one line on stderr and exit code 2.
+Each subcommand is a config dataclass and a ``main(config)`` function in the part that does the
+work; its flags are built from the dataclass by ``phyassist.config`` (every field a flag,
+``--config recipe.yaml``, then flags). Modules are imported only when their subcommand runs, so
+``phyassist --help`` stays fast. Errors users can fix are one line on stderr and exit code 2.
 """
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import logging
 import sys
 
 from . import __version__
-from .errors import UserError
+from .errors import UserError, exit_code
 
-# subcommand -> (module, one-line help)
+# subcommand -> (config class or parse function, main function, one-line help); "data" has actions
 COMMANDS = {
-    "data": ("phyassist.data_cli", "list, prepare or download the IMHI and counsel-chat data"),
-    "train": ("phyassist.train", "fine-tune a LoRA/QLoRA adapter on a dataset"),
-    "eval": ("phyassist.evaluation", "generate IMHI answers with an adapter and score them"),
-    "push": ("phyassist.hub", "push a staged adapter, metric module or Space folder to the Hub"),
+    "data": ("phyassist.data.cli:ACTIONS", None, "list, prepare or download the IMHI and counsel-chat data"),
+    "train": ("phyassist.train.config:parse_args", "phyassist.train.trainer:main",
+              "fine-tune a LoRA/QLoRA adapter on a dataset"),
+    "eval": ("phyassist.evaluation.run:EvalConfig", "phyassist.evaluation.run:main",
+             "generate IMHI answers with a base model or adapter and score them"),
+    "publish": ("phyassist.hub.publish:PublishConfig", "phyassist.hub.publish:main",
+                "train, evaluate base and adapter, write the model card, stage and push"),
+    "push": ("phyassist.hub.push:PushConfig", "phyassist.hub.push:main",
+             "push a staged adapter, metric module or Space folder to the Hub"),
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="phyassist", description=__doc__.splitlines()[0])
-    parser.add_argument("--version", action="version", version=f"phyassist {__version__}")
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name, (module, help_text) in COMMANDS.items():
-        p = sub.add_parser(name, help=help_text, description=help_text)
-        p.set_defaults(_module=module)
-        try:
-            mod = importlib.import_module(module)
-        except ModuleNotFoundError as e:
-            if e.name != module:
-                raise
-            p.set_defaults(_missing=True)
-            continue
-        mod.add_arguments(p)
-    return parser
+def _load(target: str):
+    module, _, name = target.partition(":")
+    return getattr(importlib.import_module(module), name)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        datefmt="%H:%M:%S",
-    )
-    if not args.command:
-        parser.print_help()
-        return 2
-    if getattr(args, "_missing", False):
-        print(f"phyassist: error: `{args.command}` is not available in this version", file=sys.stderr)
-        return 2
-    try:
-        return int(importlib.import_module(args._module).run(args) or 0)
-    except UserError as e:
-        print(f"phyassist: error: {e}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("phyassist: interrupted", file=sys.stderr)
-        return 130
+def usage() -> str:
+    width = max(map(len, COMMANDS))
+    lines = ["usage: phyassist [--version] COMMAND [--help] [--config YAML] [--FIELD VALUE ...]", "",
+             "Fine-tune, evaluate, publish and demo mental-health assistant LLMs.", "", "commands:"]
+    lines += [f"  {name:<{width}}  {help_text}" for name, (_, _, help_text) in COMMANDS.items()]
+    return "\n".join(lines)
+
+
+def _parse(target, argv: list[str], prog: str, description: str):
+    """A config dataclass goes through the shared parser; a command with a parser of its own (``train``,
+    whose default recipe depends on its flags) names that function instead."""
+    import dataclasses
+
+    from .config import parse_config
+
+    if dataclasses.is_dataclass(target):
+        return parse_config(target, argv, prog=prog, description=description)
+    return target(argv, prog=prog)
+
+
+def _run(argv: list[str], prog: str) -> int:
+    if not argv or argv[0] in ("-h", "--help"):
+        print(usage())
+        return 0 if argv else 2
+    if argv[0] == "--version":
+        print(f"phyassist {__version__}")
+        return 0
+    command, rest = argv[0], argv[1:]
+    if command not in COMMANDS:
+        raise UserError(f"unknown command {command!r}; expected one of: {', '.join(COMMANDS)}")
+    return run_command(command, rest, f"{prog} {command}")
+
+
+def run_command(command: str, rest: list[str], prog: str) -> int:
+    """Parse ``rest`` into the command's config and run it; ``prog`` names it in help and errors."""
+    config_target, main_target, help_text = COMMANDS[command]
+    if command == "data":
+        actions = _load(config_target)
+        if not rest or rest[0] not in actions:
+            if rest and rest[0] in ("-h", "--help"):
+                print(f"usage: {prog} {{{','.join(actions)}}} [--help] ...")
+                return 0
+            raise UserError(f"`{prog}` needs an action: one of {', '.join(actions)}")
+        cls, main = actions[rest[0]]
+        prog, rest = f"{prog} {rest[0]}", rest[1:]
+    else:
+        cls, main = _load(config_target), _load(main_target)
+        if command == "push" and rest and not rest[0].startswith("-"):
+            rest = ["--folder", *rest]  # `phyassist push FOLDER --repo-id ...`
+    config, verbose = _parse(cls, rest, prog, help_text)
+    logging.getLogger().setLevel(logging.DEBUG if verbose else logging.INFO)
+    return main(config)
+
+
+def _setup_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        datefmt="%H:%M:%S")
+
+
+def main(argv: list[str] | None = None, prog: str = "phyassist") -> int:
+    _setup_logging()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in ("-v", "--verbose"):  # `phyassist -v train ...`
+        argv = [*argv[1:], "--verbose"] if len(argv) > 1 else argv[1:]
+    return exit_code(prog, lambda: _run(argv, prog))
+
+
+def script_main(command: str, prog: str, argv: list[str] | None = None) -> int:
+    """A script that is one subcommand under its own name (``scripts/train_and_push.py`` is ``publish``)."""
+    _setup_logging()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    return exit_code(prog, lambda: run_command(command, argv, prog))
 
 
 if __name__ == "__main__":

@@ -1,282 +1,130 @@
-"""Training configuration: ``TrainConfig`` (trl ``SFTConfig`` plus phyassist's fields) and recipe loading.
+"""One config parser for every command: a dataclass's fields are its flags and its recipe keys.
 
-Precedence is defaults < recipe YAML < explicit overrides (command-line flags). Every recipe key must
-be a ``TrainConfig`` field; an unknown key, a wrong type or a non-positive size is a one-line
-``UserError`` naming the field. "auto" values (``bf16``, ``gradient_checkpointing``) are resolved
-here from the hardware; ``max_length`` is resolved later from the data (``phyassist.trainer``).
-This module does not load models or data.
+``parse_config(cls, argv)`` builds transformers' ``HfArgumentParser`` over ``cls`` plus ``--config
+YAML``, so every field is a flag (``--max_steps`` and ``--max-steps``) with the help text the field
+carries. Precedence: field defaults < recipe YAML < flags. ``build_config(cls, recipe, **overrides)``
+does the same for code. A recipe key or override that is not a field is a one-line ``UserError``
+naming the file and the key, with a did-you-mean; so is a recipe that is not a YAML mapping.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import difflib
-import typing
-from dataclasses import dataclass, field
+import re
 from pathlib import Path
-
-from trl import SFTConfig
+from typing import Callable, Sequence, TypeVar
 
 from .errors import UserError
 
-# Fields that do not change what is trained: a rerun differing only in these resumes the same run.
-NON_IDENTITY_FIELDS = {
-    "output_dir", "resume", "overwrite", "num_threads", "logging_dir", "logging_steps", "logging_first_step", "save_steps",
-    "save_total_limit", "report_to", "disable_tqdm", "dataloader_num_workers", "run_name", "eval_steps",
-    "save_strategy", "eval_strategy", "logging_strategy", "push_to_hub", "hub_model_id", "hub_token",
-}
+T = TypeVar("T")
 
 
-def cpu_has_bf16() -> bool:
-    """True when the CPU does bf16 matmuls in hardware (AMX or AVX512-BF16); emulated bf16 is ~5x slower."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text().split()
-    except OSError:
-        return False
-    return "amx_bf16" in flags or "avx512_bf16" in flags
-
-
-@dataclass
-class TrainConfig(SFTConfig):
-    """Everything a fine-tuning run needs. Keys of recipe YAML files are these field names."""
-
-    dataset: str | None = field(default=None, metadata={"help": "IMHI task, counsel-chat or a mixture (see `phyassist data list`)."})
-    base_model: str = field(default="smollm2-135m-instruct", metadata={"help": "Preset name, Hub id or local model folder."})
-    quantization: str = field(
-        default="auto",
-        metadata={"help": "'auto' (the preset's default), 'none' (LoRA), 'nf4' or 'fp4' (QLoRA, 4-bit base)."},
-    )
-    double_quant: bool = field(default=True, metadata={"help": "QLoRA: also quantize the quantization constants."})
-    lora_r: int = field(default=16, metadata={"help": "LoRA rank."})
-    lora_alpha: int = field(default=32, metadata={"help": "LoRA scaling numerator (scale = alpha / r)."})
-    lora_dropout: float = field(default=0.05, metadata={"help": "Dropout on the LoRA input."})
-    lora_target_modules: list[str] | None = field(
-        default=None, metadata={"help": "Module names to adapt; default: inferred from the base model's architecture."}
-    )
-    variant: str = field(default="instruction", metadata={"help": "IMHI data variant: 'instruction' or 'complete'."})
-    val_fraction: float = field(default=0.1, metadata={"help": "Validation share carved from train when there is no val split."})
-    max_chars: int | None = field(default=None, metadata={"help": "Drop examples longer than this many characters."})
-    max_train_examples: int | None = field(default=None, metadata={"help": "Train on at most this many examples (seeded sample)."})
-    balance_labels: bool = field(
-        default=False, metadata={"help": "Sample the train rows label by label (round robin), so each gold label is as "
-                                         "equally represented as the data allows."})
-    max_eval_examples: int | None = field(default=200, metadata={"help": "Evaluate on at most this many validation examples."})
-    max_length_percentile: float = field(
-        default=99.0, metadata={"help": "When `max_length` is unset: this percentile of the token lengths, rounded up to 64."}
-    )
-    num_threads: int | None = field(
-        default=None, metadata={"help": "CPU threads for torch; default: one per core, or 1 when the CPU is already busy (load >= cores)."}
-    )
-    resume: bool = field(default=False, metadata={"help": "Require resuming from a checkpoint in `output_dir`."})
-    overwrite: bool = field(default=False, metadata={"help": "Replace a different run already in `output_dir`."})
-
-    # SFTConfig fields whose defaults differ for phyassist.
-    output_dir: str | None = field(default=None, metadata={"help": "Adapter folder; default runs/<base>-<dataset>."})
-    learning_rate: float = field(default=2e-4, metadata={"help": "Peak learning rate (AdamW)."})
-    # fp32 LoRA activations of SmolLM2 take ~2.5 MB per token: 4 x ~330 tokens is ~3.5 GB, 8 was ~10 GB.
-    per_device_train_batch_size: int = field(default=4, metadata={"help": "Examples per device per micro-batch."})
-    gradient_accumulation_steps: int = field(default=2, metadata={"help": "Micro-batches per optimizer step."})
-    per_device_eval_batch_size: int = field(default=16, metadata={"help": "Examples per device per eval batch."})
-    max_length: int | None = field(
-        default=None, metadata={"help": "Longest tokenized example; longer ones are dropped and counted. Default: from the data."}
-    )
-    completion_only_loss: bool | None = field(default=True, metadata={"help": "Loss on the assistant answer tokens only."})
-    bf16: bool | None = field(default=None, metadata={"help": "bf16 autocast; default: on where the hardware does bf16."})
-    activation_checkpointing: bool | None = field(
-        default=None, metadata={"help": "Recompute activations; default: on for GPUs and 4-bit bases, off for small CPU runs."}
-    )
-    gradient_checkpointing: bool | None = field(default=None, metadata={"help": "Deprecated alias of `activation_checkpointing`."})
-    train_sampling_strategy: str = field(
-        default="group_by_length", metadata={"help": "'group_by_length' batches similar lengths: little padding."}
-    )
-    logging_steps: float = field(default=5, metadata={"help": "Log every N steps."})
-    save_steps: float = field(default=25, metadata={"help": "Checkpoint every N steps (for resume)."})
-    save_total_limit: int | None = field(default=2, metadata={"help": "Keep this many checkpoints."})
-    eval_strategy: str = field(default="steps", metadata={"help": "When to compute the validation loss."})
-    eval_steps: float | None = field(default=50, metadata={"help": "Validation loss every N steps."})
-    report_to: str | list[str] | None = field(default="none", metadata={"help": "Experiment trackers."})
-    warmup_steps: float = field(default=0.03, metadata={"help": "Warmup steps, or a fraction of all steps if < 1."})
-    seed: int = field(default=42, metadata={"help": "Seed for sampling, splits and initialisation."})
-
-    def __post_init__(self):
-        if not self.dataset:
-            raise UserError("`dataset` is required (e.g. --dataset MultiWD); see `phyassist data list`")
-        for name in ("lora_r", "lora_alpha", "learning_rate", "per_device_train_batch_size", "per_device_eval_batch_size",
-                     "gradient_accumulation_steps", "num_train_epochs", "logging_steps", "save_steps"):
-            _positive(self, name)
-        for name in ("num_threads", "max_length", "max_train_examples", "max_eval_examples", "max_chars", "eval_steps"):
-            if getattr(self, name) is not None:
-                _positive(self, name)
-        if self.max_steps == 0 or self.max_steps < -1:
-            raise UserError(f"`max_steps` must be positive (or -1 for `num_train_epochs`), got {self.max_steps}.")
-        if not 0 <= self.lora_dropout < 1:
-            raise UserError(f"`lora_dropout` must be in [0, 1), got {self.lora_dropout}.")
-        if not 0 < self.max_length_percentile <= 100:
-            raise UserError(f"`max_length_percentile` must be in (0, 100], got {self.max_length_percentile}.")
-        if not 0 < self.val_fraction < 1:
-            raise UserError(f"`val_fraction` must be in (0, 1), got {self.val_fraction}.")
-        self.quantization = str(self.quantization).lower()
-        if self.quantization not in ("auto", "none", "nf4", "fp4"):
-            raise UserError(f"`quantization` must be 'auto', 'none', 'nf4' or 'fp4', got {self.quantization!r}.")
-        from .data import resolve_dataset
-        from .models import resolve_base
-
-        resolve_dataset(self.dataset)  # unknown dataset -> UserError now
-
-        preset = resolve_base(self.base_model)  # unknown preset -> UserError now, not after data prep
-        if self.quantization == "auto":
-            self.quantization = preset.quantization or "none"
-        import torch
-
-        cuda = torch.cuda.is_available()
-        if self.bf16 is None:
-            self.bf16 = (not self.fp16) and (torch.cuda.is_bf16_supported() if cuda else cpu_has_bf16())
-        if self.activation_checkpointing is None:
-            # `gradient_checkpointing` is transformers' deprecated alias; honour it from old recipes.
-            self.activation_checkpointing = self.gradient_checkpointing
-            self.gradient_checkpointing = None
-        if self.activation_checkpointing is None:
-            # On a CPU with a small model the recompute costs ~30% time and memory is not the limit.
-            self.activation_checkpointing = cuda or self.quantization != "none"
-        if not cuda:
-            self.dataloader_pin_memory = False  # nothing to pin to; avoids a warning per epoch
-            # CPU-only: a torchrun/accelerate launch becomes a gloo group (MULTI_CPU) instead of N lone processes
-            self.use_cpu = True
-        if self.output_dir is None:
-            self.output_dir = str(Path("runs") / f"{Path(preset.name).name}-{self.dataset}")
-        if self.lora_target_modules is not None and isinstance(self.lora_target_modules, str):
-            self.lora_target_modules = [m.strip() for m in self.lora_target_modules.split(",") if m.strip()]
-        try:
-            super().__post_init__()
-        except UserError:
-            raise
-        except (ValueError, TypeError) as e:
-            raise UserError(str(e).strip().splitlines()[0]) from None
-
-    @property
-    def qlora(self) -> bool:
-        return self.quantization in ("nf4", "fp4")
-
-    def recipe_dict(self) -> dict:
-        """All phyassist fields plus the SFTConfig fields set away from their defaults: a loadable recipe."""
-        base = {f.name: f for f in dataclasses.fields(SFTConfig)}
-        serialized = self.to_dict()
-        out = {}
-        for f in dataclasses.fields(self):
-            if not f.init or f.name.startswith("_") or f.name not in serialized:
-                continue
-            if f.name in _DERIVED:
-                continue
-            # to_dict masks every *_token field; only the hub token is secret
-            value = getattr(self, f.name) if f.name.endswith("_token") else serialized[f.name]
-            if not _is_plain(value):
-                continue
-            if f.name in base and f.name not in _OVERRIDDEN:
-                default = base[f.name].default
-                if default is dataclasses.MISSING or value == _plain(default):
-                    continue
-            out[f.name] = value
-        return out
-
-    def identity(self) -> dict:
-        """What defines the run, for deciding whether an output folder holds this run or another one."""
-        return {k: v for k, v in self.recipe_dict().items() if k not in NON_IDENTITY_FIELDS}
-
-
-# Set by TrainingArguments itself, or secret: never part of a recipe.
-_DERIVED = {"hub_token", "use_cpu", "accelerator_config", "debug", "do_eval", "gradient_checkpointing", "logging_dir"}
-
-_OVERRIDDEN = {
-    "output_dir", "learning_rate", "per_device_train_batch_size", "gradient_accumulation_steps", "per_device_eval_batch_size", "max_length",
-    "completion_only_loss", "bf16", "activation_checkpointing", "train_sampling_strategy", "logging_steps", "save_steps",
-    "save_total_limit", "eval_strategy", "eval_steps", "report_to", "warmup_steps", "seed",
-}
-
-
-_SFT_FIELDS = {f.name for f in dataclasses.fields(SFTConfig)}
-
-
-def _positive(cfg, name):
-    value = getattr(cfg, name)
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
-        raise UserError(f"`{name}` must be positive, got {value}.")
-
-
-def _is_plain(value) -> bool:
-    if isinstance(value, (list, tuple)):
-        return all(_is_plain(v) for v in value)
-    if isinstance(value, dict):
-        return all(isinstance(k, str) and _is_plain(v) for k, v in value.items())
-    return value is None or isinstance(value, (str, int, float, bool))
-
-
-def _plain(value):
-    if hasattr(value, "value") and not isinstance(value, (int, float, str)):  # enums
-        return value.value
-    if isinstance(value, tuple):
-        return list(value)
-    return value
-
-
-def field_names() -> list[str]:
-    return [f.name for f in dataclasses.fields(TrainConfig) if f.init]
-
-
-def _coerce(name: str, value, source: str):
-    """Strings from flags (and quoted YAML) to the field's type; YAML's `2e-4` is a string, too."""
-    if not isinstance(value, str):
-        return value
-    hint = str(typing.get_type_hints(TrainConfig).get(name, ""))
-    text = value.strip()
-    try:
-        if text.lower() in ("none", "null") and ("None" in hint or "Optional" in hint):
-            return None
-        if "bool" in hint and text.lower() in ("true", "false", "yes", "no", "1", "0"):
-            return text.lower() in ("true", "yes", "1")
-        if "int" in hint and "float" not in hint:
-            return int(text)
-        if "float" in hint:
-            return float(text)
-        if "list" in hint:
-            return [v.strip() for v in text.split(",") if v.strip()]
-    except ValueError:
-        raise UserError(f"`{name}` in {source} must be a number, got {value!r}.") from None
-    return value
-
-
-def load_config(recipe: str | Path | None = None, **overrides) -> TrainConfig:
-    """Defaults < ``recipe`` YAML < ``overrides`` (None values are ignored), validated."""
+def _yaml_loader():
     import yaml
 
-    values: dict = {}
-    known = set(field_names())
-    if recipe is not None:
-        path = Path(recipe)
-        if not path.is_file():
-            raise UserError(f"recipe not found: {path}")
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as e:
-            raise UserError(f"{path}: not valid YAML ({str(e).splitlines()[0]})") from None
-        if not isinstance(data, dict):
-            raise UserError(f"{path}: expected a mapping of TrainConfig fields, got {type(data).__name__}")
-        for key, value in data.items():
-            _check_key(key, known, str(path))
-            values[key] = _coerce(key, value, str(path))
-    for key, value in overrides.items():
-        if value is None:
-            continue
-        _check_key(key, known, "the command line")
-        values[key] = _coerce(key, value, "the command line")
+    class Loader(yaml.SafeLoader):
+        """YAML 1.1 reads ``2e-4`` (no dot) as a string; YAML 1.2 and every recipe author read a number."""
+
+    Loader.add_implicit_resolver(
+        "tag:yaml.org,2002:float",
+        re.compile(r"^[-+]?(?:\d[\d_]*(?:\.\d*)?|\.\d+)[eE][-+]?\d+$"),
+        list("-+0123456789."),
+    )
+    return Loader
+
+
+def load_yaml(path: str | Path):
+    """A YAML file's content, or a one-line ``UserError`` naming the file."""
+    import yaml
+
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"recipe not found: {path}")
     try:
-        return TrainConfig(**values)
-    except TypeError as e:  # a value of the wrong type deep inside TrainingArguments
-        raise UserError(str(e).splitlines()[0]) from None
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_yaml_loader())
+    except yaml.YAMLError as e:
+        raise UserError(f"{path}: not valid YAML ({str(e).splitlines()[0]})") from None
 
 
-def _check_key(key, known: set[str], source: str):
-    if key not in known:
-        own = [f.name for f in dataclasses.fields(TrainConfig) if f.name not in _SFT_FIELDS]
-        close = difflib.get_close_matches(str(key), own, n=1) or difflib.get_close_matches(str(key), known, n=1)
-        hint = f" (did you mean `{close[0]}`?)" if close else ""
-        raise UserError(f"unknown config key `{key}` in {source}{hint}; expected a TrainConfig field")
+def field_names(cls) -> list[str]:
+    return [f.name for f in dataclasses.fields(cls) if f.init]
+
+
+def check_keys(cls, keys, source: str, own: Sequence[str] = ()) -> None:
+    """Every key must be a field of ``cls``; ``own`` (the fields a subclass adds) are suggested first."""
+    known = field_names(cls)
+    for key in keys:
+        if key not in known:
+            close = (difflib.get_close_matches(str(key), list(own), n=1)
+                     or difflib.get_close_matches(str(key), known, n=1))
+            hint = f" (did you mean `{close[0]}`?)" if close else ""
+            raise UserError(f"unknown config key `{key}` in {source}{hint}; expected a {cls.__name__} field")
+
+
+def read_recipe(path: str | Path, cls, own: Sequence[str] = ()) -> dict:
+    """A recipe's values, checked against the fields of ``cls``."""
+    data = load_yaml(path) or {}
+    if not isinstance(data, dict):
+        raise UserError(f"{path}: expected a mapping of {cls.__name__} fields, got {type(data).__name__}")
+    check_keys(cls, data, str(path), own)
+    return data
+
+
+def build_config(cls: type[T], recipe: str | Path | None = None, own: Sequence[str] = (), **overrides) -> T:
+    """Defaults < ``recipe`` YAML < ``overrides`` (None values are ignored), validated by ``cls``."""
+    values = read_recipe(recipe, cls, own) if recipe is not None else {}
+    given = {k: v for k, v in overrides.items() if v is not None}
+    check_keys(cls, given, "the arguments", own)
+    values.update(given)
+    try:
+        return cls(**values)
+    except UserError:
+        raise
+    except (TypeError, ValueError) as e:  # a value of the wrong type deep inside a library's dataclass
+        raise UserError(str(e).strip().splitlines()[0]) from None
+
+
+def make_parser(cls, prog: str, description: str | None = None):
+    """``HfArgumentParser`` over ``cls`` with ``--config`` (and ``-v/--verbose``) added."""
+    from transformers import HfArgumentParser
+
+    parser = HfArgumentParser([cls], prog=prog, description=description, allow_abbrev=False)
+    parser.add_argument("--config", metavar="YAML", default=None,
+                        help=f"recipe: a YAML mapping of {cls.__name__} fields (flags override it)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    return parser
+
+
+def parse_config(cls: type[T], argv: Sequence[str], *, prog: str, description: str | None = None,
+                 own: Sequence[str] = (), default_recipe: Callable[[dict], Path | None] | None = None) -> tuple[T, bool]:
+    """(config, verbose) from command-line words: defaults < recipe < flags.
+
+    Without ``--config``, ``default_recipe(values)`` may name one from the flags given so far (the
+    base model's own recipe for ``phyassist train``).
+    """
+    import logging
+
+    parser = make_parser(cls, prog, description)
+    known, _ = parser.parse_known_args(list(argv))
+    recipe = Path(known.config) if known.config else None
+    if recipe is None and default_recipe is not None:
+        recipe = default_recipe(vars(known))
+        if recipe is not None:
+            logging.getLogger(__name__).info("Recipe: %s (the base's default; --config chooses another)", recipe)
+    if recipe is not None:
+        parser.set_defaults(**read_recipe(recipe, cls, own))
+    namespace, unknown = parser.parse_known_args(list(argv))
+    if unknown:
+        flags = [o for a in parser._actions for o in a.option_strings if o.startswith("--")]
+        close = difflib.get_close_matches(unknown[0].split("=")[0], flags, n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        raise UserError(f"unrecognized argument {unknown[0]!r}{hint}; `{prog} --help` lists every flag")
+    verbose = namespace.verbose
+    values = {k: v for k, v in vars(namespace).items() if k in field_names(cls)}
+    try:
+        return cls(**values), bool(verbose)
+    except UserError:
+        raise
+    except (TypeError, ValueError) as e:  # a value of the wrong type deep inside a library's dataclass
+        raise UserError(str(e).strip().splitlines()[0]) from None

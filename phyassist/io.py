@@ -1,10 +1,9 @@
-"""Atomic writes and strict CSV reading.
+"""Files and folders: phyassist's cache folder, atomic writes and strict CSV reading.
 
 Outputs are written to a temporary file in the destination folder and renamed into place, so an
 interrupted run never leaves a half-written file. CSV input is checked for the usual user mistakes
 (missing, empty, binary, wrong encoding, wrong delimiter, header-only, missing columns) and each gets
-a one-line ``UserError`` naming the file and what was expected. This module does not clean rows:
-that is ``phyassist.data``'s job.
+a one-line ``UserError`` naming the file and what was expected.
 """
 
 from __future__ import annotations
@@ -22,6 +21,14 @@ from typing import Iterable, Iterator, Sequence
 from .errors import UserError
 
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+
+
+def cache_dir() -> Path:
+    """phyassist's cache: ``PHYASSIST_CACHE``, else ``$XDG_CACHE_HOME/phyassist`` or ``~/.cache/phyassist``."""
+    if os.environ.get("PHYASSIST_CACHE"):
+        return Path(os.environ["PHYASSIST_CACHE"]).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "phyassist"
 
 
 @contextlib.contextmanager

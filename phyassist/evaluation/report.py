@@ -1,0 +1,69 @@
+"""What an evaluation run shows a person: a Markdown table per task and the weighted-F1 bar chart.
+
+``markdown(results)`` renders a results.json dict; ``plot_f1(runs, path)`` draws weighted F1 per task
+with one bar per run (base against adapter), the chart ``phyassist eval`` writes as ``f1.png`` and
+model cards embed as ``f1_chart.png``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..io import atomic_path, write_text
+from .metrics import UNPARSED
+
+
+def _label(results: dict) -> str:
+    return "adapter" if results["model"].get("adapter") else "base"
+
+
+def markdown(results: dict) -> str:
+    """A table per task (scores, then per-label counts) and the average."""
+    model = results["model"]
+    lines = [f"# IMHI evaluation: {model['base_model']}" + (f" + {model['adapter']}" if model.get("adapter") else ""), "",
+             f"Variant: {results['variant']}; limit: {results['limit'] or 'none'}.", "",
+             "| task | n | weighted F1 | accuracy | macro F1 | unparsed |" + (" BARTScore |" if "bart_score" in results["average"] else ""),
+             "|---|---:|---:|---:|---:|---:|" + ("---:|" if "bart_score" in results["average"] else "")]
+    for name, r in results["tasks"].items():
+        bart = f" {r['bart_score']:.3f} |" if "bart_score" in results["average"] and r.get("bart_score") is not None else ""
+        lines.append(f"| {name} | {r['n']} | {r['weighted_f1']:.2f} | {r['accuracy']:.2f} | {r['macro_f1']:.2f} | {r['unparsed']} |{bart}")
+    avg = results["average"]
+    if avg:
+        lines.append(f"| **average** | | {avg.get('weighted_f1', 0):.2f} | {avg.get('accuracy', 0):.2f} | | |")
+    for name, r in results["tasks"].items():
+        lines += ["", f"## {name}", "", "| label | gold | predicted |", "|---|---:|---:|"]
+        counts = r["label_counts"]
+        for label in r["labels"] + [UNPARSED]:
+            lines.append(f"| {label} | {counts['gold'].get(label, 0)} | {counts['predicted'].get(label, 0)} |")
+    return "\n".join(lines) + "\n"
+
+
+def plot_f1(runs: list[dict], path: Path) -> Path:
+    """Grouped bars: weighted F1 per task, one bar per run (base, adapter)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    tasks = list(dict.fromkeys(t for r in runs for t in r["tasks"]))
+    width = 0.8 / len(runs)
+    fig, ax = plt.subplots(figsize=(max(4, 1.2 * len(tasks) + 1), 3.5))
+    for k, r in enumerate(runs):
+        xs = [i + (k - (len(runs) - 1) / 2) * width for i in range(len(tasks))]
+        ax.bar(xs, [r["tasks"].get(t, {}).get("weighted_f1", 0) for t in tasks], width, label=_label(r))
+    ax.set_xticks(range(len(tasks)), tasks)
+    ax.set_ylabel("weighted F1")
+    ax.set_ylim(0, 100)
+    ax.set_title("IMHI weighted F1 per task")
+    ax.legend()
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=120)
+    plt.close(fig)
+    return path
+
+
+def write_report(results: dict, out: Path, other: dict | None = None) -> None:
+    write_text(out / "results.md", markdown(results))
+    runs = [results] if other is None else sorted([other, results], key=lambda r: _label(r) != "base")
+    plot_f1(runs, out / "f1.png")

@@ -1,0 +1,190 @@
+"""``phyassist eval``: generate IMHI test answers with a base model (+ adapter) and score them.
+
+For each task: load the test split, generate greedy answers (``generation``, resumable via
+``<out>/<task>.generations.jsonl``), infer labels from gold and generated answers (``labels``),
+score them (``metrics``, optionally BARTScore) and write, under ``--out``: ``<task>.csv``
+(MentalLLaMA's ``goldens``/``generated_text`` columns plus ``query``, ``gold_label`` and
+``pred_label``, ``unparsed`` for none), ``results.json``, ``results.md`` (a table per task) and ``f1.png`` (weighted F1 per task; base against adapter when a base run is found in
+``<out>/../base`` or given with ``--compare``; ``report``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from ..data.tasks import TASKS, check_variant, get_task
+from ..errors import UserError
+from .metrics import UNPARSED, average, classification_scores
+from .report import write_report
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class EvalConfig:
+    """What ``phyassist eval`` runs; the fields are its flags and its recipe keys."""
+
+    adapter: str | None = field(default=None, metadata={"help": "Adapter folder or Hub id; omitted or 'none': the base model alone."})
+    base_model: str | None = field(default=None, metadata={"help": "Preset, Hub id or folder; default: the adapter's base."})
+    datasets: list[str] = field(default_factory=lambda: ["MultiWD"], metadata={
+        "help": "IMHI tasks (several, or comma-separated), or 'all'.", "aliases": ["--dataset"]})
+    limit: int | None = field(default=None, metadata={"help": "First N test rows per task."})
+    out_dir: str | None = field(default=None, metadata={
+        "help": "Output folder; default out/eval/<adapter folder name, or base>.", "aliases": ["--out"]})
+    variant: str = field(default="instruction", metadata={"help": "IMHI variant: instruction or complete."})
+    batch_size: int = field(default=8, metadata={"help": "Generation batch size."})
+    max_new_tokens: int = field(default=256, metadata={"help": "Generation length bound."})
+    bart_score: bool = field(default=False, metadata={"help": "Also compute BARTScore (loads bart_checkpoint)."})
+    bart_checkpoint: str = field(default="facebook/bart-large-cnn", metadata={"help": "BARTScore model path or Hub id."})
+    parabank: str | None = field(default=None, metadata={"help": "ParaBank bart.pth weights file for BARTScore."})
+    label_method: str = field(default="learned", metadata={
+        "help": "Label inference: strict, learned, or a classifier path/Hub id.", "aliases": ["--labels"]})
+    compare: str | None = field(default=None, metadata={"help": "Another run's results.json to plot against."})
+
+    def __post_init__(self):
+        if isinstance(self.datasets, str):
+            self.datasets = [self.datasets]
+        self.datasets = [d.strip() for item in self.datasets for d in str(item).split(",") if d.strip()]
+        if not self.datasets:
+            raise UserError("`datasets` must name at least one IMHI task, or 'all'")
+        if self.adapter is not None and self.adapter.strip().lower() in ("", "none"):
+            self.adapter = None
+        if self.out_dir is None:
+            self.out_dir = str(Path("out/eval") / (Path(self.adapter).name if self.adapter else "base"))
+        check_variant(self.variant)
+        if self.limit is not None and self.limit < 1:
+            raise UserError(f"`limit` must be positive, got {self.limit}")
+        if self.batch_size < 1:
+            raise UserError(f"`batch_size` must be positive, got {self.batch_size}")
+        if not 1 <= self.max_new_tokens <= 4096:
+            raise UserError(f"`max_new_tokens` must be between 1 and 4096, got {self.max_new_tokens}")
+
+
+def task_names(names: list[str]) -> list[str]:
+    """Canonical task names; ``all`` means every task whose test file is present."""
+    if [n.lower() for n in names] == ["all"]:
+        return list(TASKS)
+    return [get_task(n.strip()).name for n in names if n.strip()]
+
+
+def adapter_base(adapter: str) -> str:
+    """The base model recorded in an adapter's ``adapter_config.json`` (local folder or Hub id)."""
+    local = Path(adapter).expanduser()
+    if local.is_dir():
+        cfg = local / "adapter_config.json"
+        if not cfg.exists():
+            raise UserError(f"{local}: no adapter_config.json; expected a PEFT adapter folder")
+        base = json.loads(cfg.read_text()).get("base_model_name_or_path")
+    else:
+        from peft import PeftConfig
+
+        try:
+            base = PeftConfig.from_pretrained(adapter).base_model_name_or_path
+        except Exception as e:  # noqa: BLE001 - offline, missing repo, not an adapter: all user-fixable
+            raise UserError(f"cannot read adapter {adapter!r}: {str(e).splitlines()[0]}; expected a folder or Hub id") from None
+    if not base:
+        raise UserError(f"adapter {adapter!r} records no base_model_name_or_path; pass --base-model")
+    return base
+
+
+def load_for_eval(cfg: EvalConfig):
+    """(model, tokenizer, {"base_model": hub id, "adapter": ...})."""
+    from ..models import DEFAULT_BASE, load_model_and_tokenizer, resolve_base
+
+    base = cfg.base_model or (adapter_base(cfg.adapter) if cfg.adapter else DEFAULT_BASE)
+    preset = resolve_base(base)
+    # a Hub id of a preset (e.g. HuggingFaceTB/SmolLM2-135M-Instruct) resolves to the embedded copy
+    model, tokenizer = load_model_and_tokenizer(base)
+    if cfg.adapter:
+        from peft import PeftModel
+
+        try:
+            model = PeftModel.from_pretrained(model, cfg.adapter)
+        except (OSError, ValueError) as e:
+            raise UserError(f"cannot load adapter {cfg.adapter!r} on {preset.hub_id}: {str(e).splitlines()[0]}") from None
+    return model.eval(), tokenizer, {"base_model": preset.hub_id, "adapter": cfg.adapter}
+
+
+def evaluate_task(task: str, rows: list[dict], generated: list[str], cfg: EvalConfig, scorer=None) -> tuple[dict, list[dict]]:
+    from .labels import HFLabelClassifier, infer_labels
+
+    spec = get_task(task)
+    queries = [r["query"] for r in rows]
+    method, hf = cfg.label_method, None
+    if method not in ("strict", "learned"):
+        hf, method = HFLabelClassifier(task, cfg.label_method), "hf"
+    golds = [r["label"] or spec.gold_label(r["response"], cfg.variant) for r in rows]
+    preds = infer_labels(task, generated, queries, method=method, hf_classifier=hf)
+    res = classification_scores(golds, preds, spec.labels)
+    table = [{"query": r["query"], "goldens": r["response"], "generated_text": g, "gold_label": gl,
+              "pred_label": p or UNPARSED} for r, g, gl, p in zip(rows, generated, golds, preds)]
+    if scorer is not None:
+        from .bartscore import mean
+
+        scores = scorer.score(generated, [r["response"] for r in rows])
+        res["bart_score"] = mean(scores)
+        for row, s in zip(table, scores):
+            row["bart_score"] = s
+    return res, table
+
+
+def run_eval(cfg: EvalConfig) -> dict:
+    from ..data.loading import load_imhi
+    from ..io import write_csv, write_json
+    from .generation import generate
+
+    out = Path(cfg.out_dir)
+    names = task_names(cfg.datasets)
+    explicit = [n.lower() for n in cfg.datasets] != ["all"]
+    loaded = {}
+    for name in names:  # read every test file first: a missing one fails before minutes of generation
+        try:
+            loaded[name] = load_imhi(name, "test", cfg.variant)[: cfg.limit]
+        except UserError:
+            if explicit:
+                raise
+            logger.warning("Skipping %s: no test file in this copy of IMHI.", name)
+    model, tokenizer, ident = load_for_eval(cfg)
+    scorer = None
+    if cfg.bart_score:
+        from .bartscore import BARTScorer
+
+        scorer = BARTScorer(cfg.bart_checkpoint, parabank=cfg.parabank)
+    model_id = f"{ident['base_model']}+{ident['adapter']}"
+    results = {"model": ident, "variant": cfg.variant, "limit": cfg.limit, "tasks": {}}
+    for name, rows in loaded.items():
+        logger.info("%s: generating %d answers.", name, len(rows))
+        generated = generate(model, tokenizer, [r["query"] for r in rows], batch_size=cfg.batch_size,
+                             max_new_tokens=cfg.max_new_tokens, cache_path=out / f"{name}.generations.jsonl",
+                             model_id=model_id)
+        res, table = evaluate_task(name, rows, generated, cfg, scorer)
+        fields = ["query", "goldens", "generated_text", "gold_label", "pred_label"] + (["bart_score"] if scorer else [])
+        write_csv(out / f"{name}.csv", table, fields)
+        results["tasks"][name] = res
+        logger.info("%s: weighted F1 %.2f, accuracy %.2f, unparsed %d of %d.", name, res["weighted_f1"],
+                    res["accuracy"], res["unparsed"], res["n"])
+    results["average"] = average(results["tasks"], ("weighted_f1", "accuracy") + (("bart_score",) if scorer else ()))
+    results["config"] = asdict(cfg)
+    write_json(out / "results.json", results)
+    write_report(results, out, _comparison(cfg, out))
+    return results
+
+
+def _comparison(cfg: EvalConfig, out: Path) -> dict | None:
+    path = Path(cfg.compare) if cfg.compare else out.parent / "base" / "results.json"
+    if cfg.compare and not path.exists():
+        raise UserError(f"--compare {path}: file not found; expected another run's results.json")
+    if path.exists() and path.resolve() != (out / "results.json").resolve():
+        return json.loads(path.read_text())
+    return None
+
+
+def main(cfg: EvalConfig) -> int:
+    """``phyassist eval``: run and print the results table."""
+    logger.info("Evaluating with %s", cfg)
+    run_eval(cfg)
+    print((Path(cfg.out_dir) / "results.md").read_text())
+    return 0

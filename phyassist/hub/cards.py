@@ -1,0 +1,212 @@
+"""Model cards for trained adapters: metadata with eval results, a rendered body, local validation.
+
+``build_card(adapter_dir, base_results, adapter_results, repo_id=...)`` renders the ``adapter.md``
+template (``model_cards/``, shipped as ``phyassist.model_cards``) through huggingface_hub's
+``ModelCard.from_template`` with a ``ModelCardData`` whose ``base_model`` is the base's Hub id (never a local path), whose license comes
+from the base preset and whose ``model-index`` holds weighted F1, accuracy and (where computed)
+BARTScore per IMHI task. ``eval_result_entries`` gives the same scores in the newer
+``.eval_results/*.yaml`` format. ``validate_card`` reloads a written card and checks that the
+metadata parses and the scores round-trip. The F1 chart it embeds is ``phyassist.evaluation.report``'s.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from importlib.resources import as_file, files
+from pathlib import Path
+
+from ..errors import UserError
+from ..models import resolve_base
+
+TEMPLATES = "phyassist.model_cards"  # the repository's model_cards/ folder, shipped in the wheel
+IMHI_DATASET = "imhi"  # model-index dataset type; IMHI has no official Hub dataset id
+TASK_TYPE = "text-generation"
+# results.json key -> (model-index metric type, pretty name, metric args)
+METRICS = {
+    "weighted_f1": ("f1", "Weighted F1", {"average": "weighted"}),
+    "accuracy": ("accuracy", "Accuracy", None),
+    "bart_score": ("bartscore", "BARTScore", None),
+}
+# recipe fields worth a row in the card, in this order (the full recipe is phyassist_config.yaml)
+HYPERPARAMS = ("quantization", "lora_r", "lora_alpha", "lora_dropout", "lora_target_modules", "learning_rate",
+               "lr_scheduler_type", "warmup_steps", "num_train_epochs", "max_steps", "per_device_train_batch_size",
+               "gradient_accumulation_steps", "max_length", "max_train_examples", "balance_labels", "max_eval_examples",
+               "completion_only_loss", "bf16", "variant", "seed")
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except json.JSONDecodeError as e:
+        raise UserError(f"{path}: not valid JSON ({e.msg} at line {e.lineno}); expected the file phyassist wrote") from None
+
+
+def _finite(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def eval_results(results: dict, split: str = "test"):
+    """``EvalResult`` objects (model-index) for every task and metric present in a results.json dict."""
+    from huggingface_hub import EvalResult
+
+    out = []
+    for task, scores in results.get("tasks", {}).items():
+        for key, (metric_type, metric_name, args) in METRICS.items():
+            if not _finite(scores.get(key)):
+                continue
+            out.append(EvalResult(
+                task_type=TASK_TYPE, task_name="Mental health analysis", dataset_type=IMHI_DATASET,
+                dataset_name=f"IMHI {task}", dataset_config=task, dataset_split=split,
+                metric_type=metric_type, metric_name=metric_name, metric_args=args, metric_value=scores[key],
+            ))
+    return out
+
+
+def scores_from_eval_results(results) -> dict[str, dict[str, float]]:
+    """Invert ``eval_results``: {task: {results.json key: value}} from a card's ``eval_results``."""
+    by_type = {metric_type: key for key, (metric_type, _, _) in METRICS.items()}
+    out: dict[str, dict[str, float]] = {}
+    for r in results or []:
+        if r.dataset_type == IMHI_DATASET and r.metric_type in by_type:
+            out.setdefault(r.dataset_config, {})[by_type[r.metric_type]] = r.metric_value
+    return out
+
+
+def eval_result_entries(results: dict, date: str | None = None):
+    """The same scores as ``EvalResultEntry`` objects for the ``.eval_results/imhi.yaml`` file."""
+    from huggingface_hub import EvalResultEntry
+
+    return [
+        EvalResultEntry(dataset_id=IMHI_DATASET, task_id=f"{task}/{key}", value=scores[key], date=date,
+                        notes=f"{METRICS[key][1]}{'' if key == 'bart_score' else ' (%)'}, "
+                              f"{results.get('variant', 'instruction')} variant, {scores.get('n', '?')} examples")
+        for task, scores in results.get("tasks", {}).items()
+        for key in METRICS if _finite(scores.get(key))
+    ]
+
+
+def eval_results_yaml(results: dict, date: str | None = None) -> str:
+    import yaml
+    from huggingface_hub import eval_result_entries_to_yaml
+
+    return yaml.safe_dump(eval_result_entries_to_yaml(eval_result_entries(results, date)), sort_keys=False)
+
+
+def base_hub_id(adapter_config: dict) -> str:
+    """The Hub id of an adapter's base model; a local folder must record one in phyassist_base.json."""
+    name = adapter_config.get("base_model_name_or_path")
+    if not name:
+        raise UserError("adapter_config.json has no `base_model_name_or_path`; expected the base model's Hub id")
+    hub_id = resolve_base(name).hub_id
+    if Path(hub_id).expanduser().exists() or hub_id.startswith(("/", ".", "~")):
+        raise UserError(
+            f"base model {name!r} is a local folder without a Hub id; write {{\"hub_id\": \"org/name\"}} "
+            "to phyassist_base.json in that folder"
+        )
+    return hub_id
+
+
+def _hyperparameters(config: dict, adapter_config: dict) -> dict:
+    merged = {"lora_r": adapter_config.get("r"), "lora_alpha": adapter_config.get("lora_alpha"),
+              "lora_dropout": adapter_config.get("lora_dropout"),
+              "lora_target_modules": adapter_config.get("target_modules"), **config}
+    keep = {}
+    for key in HYPERPARAMS:
+        value = merged.get(key)
+        if isinstance(value, (list, tuple)):
+            value = ", ".join(sorted(map(str, value)))
+        if value not in ("", None) and isinstance(value, (int, float, str, bool)):
+            keep[key] = value
+    return keep
+
+
+def _fmt(value, digits: int = 1) -> str:
+    return f"{value:.{digits}f}" if _finite(value) else "n/a"
+
+
+def _result_rows(base: dict, adapter: dict) -> list[dict]:
+    rows = []
+    for task, a in adapter.get("tasks", {}).items():
+        b = base.get("tasks", {}).get(task, {})
+        rows.append({
+            "task": task, "n": a.get("n", "?"),
+            "base_f1": _fmt(b.get("weighted_f1")), "adapter_f1": _fmt(a.get("weighted_f1")),
+            "base_acc": _fmt(b.get("accuracy")), "adapter_acc": _fmt(a.get("accuracy")),
+            "base_unparsed": b.get("unparsed", "n/a"), "adapter_unparsed": a.get("unparsed", "n/a"),
+            "adapter_bart": _fmt(a.get("bart_score"), 3),
+        })
+    return rows
+
+
+def build_card(adapter_dir: str | Path, base_results: dict, adapter_results: dict, *, repo_id: str,
+               dataset: str, loss_curve: str | None = "loss_curve.png", f1_chart_name: str | None = "f1_chart.png",
+               template: str | Path | None = None):
+    """Render the model card of an adapter folder with its base and adapter evaluation results."""
+    import yaml
+    from huggingface_hub import ModelCard, ModelCardData
+
+    from .. import __version__
+
+    adapter_dir = Path(adapter_dir)
+    adapter_config = _read_json(adapter_dir / "adapter_config.json")
+    if not adapter_config:
+        raise UserError(f"{adapter_dir}: no adapter_config.json; expected an adapter folder written by `phyassist train`")
+    hub_id = base_hub_id(adapter_config)
+    metrics = _read_json(adapter_dir / "train_metrics.json")
+    summary = metrics.get("summary", {k: v for k, v in metrics.items() if not isinstance(v, (list, dict))})
+    config_path = adapter_dir / "phyassist_config.yaml"
+    config = (yaml.safe_load(config_path.read_text(encoding="utf-8")) or {}) if config_path.exists() else {}
+    method = "QLoRA" if str(summary.get("quantization", config.get("quantization", ""))).lower() in ("qlora", "nf4", "fp4") else "LoRA"
+    tasks = list(adapter_results.get("tasks", {}))
+    model_name = repo_id.split("/")[-1]
+    data = ModelCardData(
+        base_model=hub_id, datasets=[IMHI_DATASET] + (["counsel-chat"] if "counsel" in dataset.lower() else []),
+        library_name="peft", pipeline_tag="text-generation", license=resolve_base(hub_id).license,
+        language=["en"], tags=["phyassist", "mental-health", "imhi", method.lower(), "trl", "sft"],
+        metrics=["f1", "accuracy"], model_name=model_name, eval_results=eval_results(adapter_results) or None,
+    )
+    report = _read_json(adapter_dir / "data_report.json")
+    train_summary = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in summary.items()
+                     if isinstance(v, (int, float, str)) and not any(s in k for s in ("dir", "path"))}
+    with as_file(files(TEMPLATES).joinpath("adapter.md")) as default_template:
+        return ModelCard.from_template(
+            data, template_path=str(template or default_template), model_name=model_name, repo_id=repo_id,
+            base_model=hub_id, method=method, dataset=dataset, dataset_description=_describe(dataset, tasks),
+            tasks=tasks or [dataset], data_report=report, hyperparameters=_hyperparameters(config, adapter_config),
+            train_summary=train_summary,
+            loss_curve=loss_curve if loss_curve and (adapter_dir / loss_curve).exists() else None,
+            f1_chart=f1_chart_name, variant=adapter_results.get("variant", "instruction"),
+            eval_limit=adapter_results.get("limit"), results=_result_rows(base_results, adapter_results),
+            has_bart=any(_finite(s.get("bart_score")) for s in adapter_results.get("tasks", {}).values()),
+            versions=_read_json(adapter_dir / "versions.json"), phyassist_version=__version__,
+        )
+
+
+def _describe(dataset: str, tasks: list[str]) -> str:
+    if "counsel" in dataset.lower():
+        return "therapist answers from counsel-chat"
+    return "IMHI task" + ("s " if len(tasks) > 1 else " ") + ", ".join(tasks or [dataset])
+
+
+def validate_card(path: str | Path, adapter_results: dict):
+    """Reload a written card and check its metadata; raise ``UserError`` naming what is wrong."""
+    from huggingface_hub import ModelCard
+
+    path = Path(path)
+    try:
+        card = ModelCard.load(path)
+    except Exception as e:  # a YAML or model-index error from huggingface_hub
+        raise UserError(f"{path}: model card metadata does not parse: {e}") from None
+    data = card.data
+    if not data.base_model or Path(str(data.base_model)).exists() or str(data.base_model).startswith("/"):
+        raise UserError(f"{path}: `base_model` must be a Hub id, got {data.base_model!r}")
+    if not data.datasets or data.library_name != "peft":
+        raise UserError(f"{path}: expected `datasets` and `library_name: peft` in the metadata")
+    want = {t: {k: s[k] for k in METRICS if _finite(s.get(k))} for t, s in adapter_results.get("tasks", {}).items()}
+    got = scores_from_eval_results(data.eval_results)
+    if got != {t: s for t, s in want.items() if s}:
+        raise UserError(f"{path}: model-index results {got} differ from the evaluation results {want}")
+    return card

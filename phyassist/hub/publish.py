@@ -1,0 +1,254 @@
+"""The publishing pipeline: train, evaluate base and adapter, render the card, stage, push.
+
+``publish(PublishConfig(dataset="MultiWD"))`` trains with the base's recipe
+(``phyassist.train.recipes``), evaluates the base model and the adapter on the IMHI test set (or its
+first ``eval_limit`` rows per task) with ``phyassist.evaluation``, and ``stage``s a repo folder: the
+adapter files, ``README.md`` (the model card), ``eval/{base,adapter}.json``, ``f1_chart.png`` and
+``.eval_results/imhi.yaml``. Staging is atomic (a temporary folder renamed into place), rewrites
+local paths to Hub ids, validates the card and scans for tokens. With a token and no ``dry_run`` the
+folder is pushed with ``phyassist.hub.push.push_folder``; otherwise the result says how to push later.
+``main(config)`` is ``phyassist publish`` (and ``scripts/train_and_push.py``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import shutil
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from ..errors import UserError
+from ..models import DEFAULT_BASE, resolve_base
+from .push import check_repo_id
+
+logger = logging.getLogger(__name__)
+
+# The default run on a CPU (embedded base) must finish within 15 min on 2 cores. Training follows
+# the base's recipe (recipes/smollm2-135m-instruct/lora.yaml: the CPU-sized default, 60 steps),
+# with fewer validation rows; evaluation defaults (whole test set, 256 new tokens) take hours there,
+# so base and adapter answer the first DEFAULT_CPU_EVAL_LIMIT rows per task with CPU_MAX_NEW_TOKENS.
+# On a GPU the defaults apply. Measured in benchmarks/RESULTS.md "## Publishing".
+CPU_TRAIN_OVERRIDES = {"max_eval_examples": 16}
+DEFAULT_CPU_EVAL_LIMIT = 16  # test rows per task, for base and adapter each
+CPU_MAX_NEW_TOKENS = 128  # the label sentence comes first; the explanation is cut short
+# adapter-folder files that never go to the Hub (pickles, optimizer state, checkpoints)
+_SKIP = ("training_args.bin", "optimizer.pt", "scheduler.pt", "rng_state.pth", "trainer_state.json",
+         "phyassist_run.json")
+
+
+@dataclass
+class PublishConfig:
+    """What ``phyassist publish`` runs; the fields are its flags and its recipe keys."""
+
+    dataset: str | None = field(default=None, metadata={"help": "IMHI task (e.g. MultiWD), mixture (final, all) or counsel-chat."})
+    base_model: str = field(default=DEFAULT_BASE, metadata={"help": "Preset, Hub id or local model folder."})
+    repo_id: str | None = field(default=None, metadata={"help": "ORG/NAME; default <your user>/phyassist-<base>-<dataset>."})
+    private: bool = field(default=False, metadata={"help": "Create the repo private."})
+    max_steps: int | None = field(default=None, metadata={
+        "help": "Training steps; default: the base's recipe (60 for the embedded base), else the training default."})
+    eval_limit: int | None = field(default=None, metadata={
+        "help": f"Test rows per task for base and adapter; 0 = all; default {DEFAULT_CPU_EVAL_LIMIT} on a CPU, all on a GPU."})
+    output_dir: str | None = field(default=None, metadata={"help": "Default outputs/phyassist-<base>-<dataset>."})
+    dry_run: bool = field(default=False, metadata={"help": "Stage everything, push nothing."})
+
+    def __post_init__(self):
+        if not self.dataset:
+            raise UserError("`dataset` is required (e.g. --dataset MultiWD); see `phyassist data list`")
+        from ..data.loading import resolve_dataset
+
+        resolve_dataset(self.dataset)  # unknown dataset -> UserError now, not after minutes of work
+        resolve_base(self.base_model)
+        if self.max_steps is not None and self.max_steps <= 0:
+            raise UserError(f"`max_steps` must be positive, got {self.max_steps}.")
+        if self.eval_limit is not None and self.eval_limit < 0:
+            raise UserError(f"`eval_limit` must be 0 (all rows) or positive, got {self.eval_limit}.")
+        if self.repo_id is not None:
+            check_repo_id(self.repo_id)
+
+
+@dataclass
+class PublishResult:
+    stage_dir: Path
+    repo_id: str
+    url: str | None  # None when staged only
+    push_command: str
+    reason: str = ""  # why it was not pushed
+    timings: dict[str, float] = field(default_factory=dict)  # phase -> seconds
+
+
+def default_name(base_model: str, dataset: str) -> str:
+    base = resolve_base(base_model).hub_id.split("/")[-1].lower()
+    return f"phyassist-{base}-{dataset.lower()}"
+
+
+def on_cpu(base_model: str) -> bool:
+    """True for the embedded base without a GPU: the run gets the small CPU profile."""
+    import torch
+
+    return not torch.cuda.is_available() and resolve_base(base_model).embedded
+
+
+def _strip_paths(obj, hub_id: str):
+    """Replace absolute local paths in a JSON/YAML value by their last part (base model: its Hub id)."""
+    if isinstance(obj, dict):
+        return {k: hub_id if k in ("base_model", "base_model_name_or_path", "model_name_or_path")
+                and isinstance(v, str) else _strip_paths(v, hub_id) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_strip_paths(v, hub_id) for v in obj]
+    if isinstance(obj, str) and obj.startswith(("/", "~")) and "\n" not in obj and " " not in obj:
+        return Path(obj).name
+    if isinstance(obj, str):  # paths inside sentences: keep the part under imhi/ or counsel-chat/
+        obj = re.sub(r"(?<![\w.])[/~][\w.\-/]*?/((?:imhi|counsel-chat)/[\w.\-/]+)", r"\1", obj)
+        return re.sub(r"(?<![\w.])[/~][\w.\-/]*/([\w.\-]+)", r"\1", obj)
+    return obj
+
+
+def _copy_adapter(adapter_dir: Path, dest: Path, hub_id: str) -> None:
+    import yaml
+
+    for src in sorted(adapter_dir.iterdir()):
+        if src.is_file() and src.name not in _SKIP and not src.name.startswith("."):
+            shutil.copy2(src, dest / src.name)
+    # PeftModel.from_pretrained(repo) must not need our disk, and local paths stay private
+    for name in ("adapter_config.json", "train_metrics.json", "data_report.json", "versions.json"):
+        if (dest / name).exists():
+            obj = _strip_paths(json.loads((dest / name).read_text(encoding="utf-8")), hub_id)
+            (dest / name).write_text(json.dumps(obj, indent=2) + "\n", encoding="utf-8")
+    if (dest / "phyassist_config.yaml").exists():
+        obj = _strip_paths(yaml.safe_load((dest / "phyassist_config.yaml").read_text(encoding="utf-8")) or {}, hub_id)
+        (dest / "phyassist_config.yaml").write_text(yaml.safe_dump(obj, sort_keys=False), encoding="utf-8")
+
+
+def _public_results(results: dict, base_model: str, adapter: str | None) -> dict:
+    """A results.json copy whose `model` names Hub ids instead of local folders."""
+    return {**_strip_paths(results, base_model), "model": {"base_model": base_model, "adapter": adapter}}
+
+
+def stage(adapter_dir: str | Path, base_results: dict, adapter_results: dict, stage_dir: str | Path, *,
+          repo_id: str, dataset: str) -> Path:
+    """Write the repo folder for an adapter atomically and validate it; return its path."""
+    from ..evaluation.report import plot_f1
+    from ..io import atomic_dir
+    from . import cards, push
+
+    adapter_dir, stage_dir = Path(adapter_dir), Path(stage_dir)
+    if not (adapter_dir / "adapter_config.json").exists():
+        raise UserError(f"{adapter_dir}: no adapter_config.json; expected an adapter folder written by `phyassist train`")
+    hub_id = cards.base_hub_id(json.loads((adapter_dir / "adapter_config.json").read_text(encoding="utf-8")))
+    base_results = _public_results(base_results, hub_id, None)
+    adapter_results = _public_results(adapter_results, hub_id, repo_id)
+    with atomic_dir(stage_dir) as tmp:
+        _copy_adapter(adapter_dir, tmp, hub_id)
+        (tmp / "eval").mkdir()
+        (tmp / "eval" / "base.json").write_text(json.dumps(base_results, indent=2) + "\n", encoding="utf-8")
+        (tmp / "eval" / "adapter.json").write_text(json.dumps(adapter_results, indent=2) + "\n", encoding="utf-8")
+        plot_f1([base_results, adapter_results], tmp / "f1_chart.png")
+        (tmp / ".eval_results").mkdir()
+        date = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        (tmp / ".eval_results" / "imhi.yaml").write_text(cards.eval_results_yaml(adapter_results, date), encoding="utf-8")
+        card = cards.build_card(tmp, base_results, adapter_results, repo_id=repo_id, dataset=dataset)
+        card.save(tmp / "README.md")
+        cards.validate_card(tmp / "README.md", adapter_results)
+        push.check_no_tokens(tmp, push.get_token())
+    logger.info("Staged %s for %s", stage_dir, repo_id)
+    return stage_dir
+
+
+def stage_hub_id(stage_dir: Path) -> str:
+    return json.loads((Path(stage_dir) / "adapter_config.json").read_text(encoding="utf-8"))["base_model_name_or_path"]
+
+
+def _resolve_repo_id(cfg: PublishConfig, token: str | None) -> str:
+    if cfg.repo_id:
+        return cfg.repo_id
+    name = default_name(cfg.base_model, cfg.dataset)
+    if token and not cfg.dry_run:
+        try:
+            from huggingface_hub import HfApi
+
+            return f"{HfApi(token=token).whoami()['name']}/{name}"
+        except Exception as e:  # offline or a bad token: stage under a placeholder, push later
+            logger.warning("Could not look up your Hub user name (%s); use --repo-id.", type(e).__name__)
+    return f"your-username/{name}"
+
+
+def publish(cfg: PublishConfig) -> PublishResult:
+    """Train, evaluate, stage and (with a token, unless ``dry_run``) push; see the module docstring."""
+    from huggingface_hub import constants
+
+    from ..data.loading import resolve_dataset
+    from ..evaluation.run import EvalConfig, run_eval
+    from ..train.config import load_config
+    from ..train.recipes import find_recipe
+    from ..train.rundir import is_finished
+    from ..train.trainer import train
+    from . import push
+
+    timings, clock = {}, time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[name] = round(now - clock, 1)
+        logger.info("%s took %.1f s", name, timings[name])
+        clock = now
+
+    token = push.get_token()
+    repo_id = _resolve_repo_id(cfg, token)
+    out = Path(cfg.output_dir or Path("outputs") / default_name(cfg.base_model, cfg.dataset))
+    cpu = on_cpu(cfg.base_model)
+    recipe = find_recipe(cfg.base_model, cfg.dataset)
+    logger.info("Training recipe: %s", recipe or "TrainConfig defaults")
+    train_cfg = load_config(recipe, dataset=cfg.dataset, base_model=cfg.base_model, output_dir=str(out / "adapter"),
+                            max_steps=cfg.max_steps, **(CPU_TRAIN_OVERRIDES if cpu else {}))
+    if is_finished(out / "adapter", train_cfg.identity()):
+        logger.info("Reusing the finished training run in %s (delete it to train again)", out / "adapter")
+        adapter_dir = out / "adapter"
+    else:
+        adapter_dir = Path(train(train_cfg).output_dir)
+    lap("train")
+    tasks = resolve_dataset(cfg.dataset).eval_tasks
+    limit = (DEFAULT_CPU_EVAL_LIMIT if cpu else None) if cfg.eval_limit is None else (cfg.eval_limit or None)
+    eval_kwargs = {"max_new_tokens": CPU_MAX_NEW_TOKENS} if cpu else {}
+    scores = {}
+    for name, adapter in (("base", None), ("adapter", str(adapter_dir))):
+        run_eval(EvalConfig(adapter=adapter, base_model=cfg.base_model, datasets=tasks, limit=limit,
+                            out_dir=str(out / "eval" / name), variant="instruction", bart_score=False,
+                            **eval_kwargs))
+        # read back what was written rather than trusting the return value's shape
+        scores[name] = json.loads((out / "eval" / name / "results.json").read_text(encoding="utf-8"))
+        lap(f"eval {name}")
+    stage_dir = stage(adapter_dir, scores["base"], scores["adapter"], out / "hub", repo_id=repo_id,
+                      dataset=cfg.dataset)
+    lap("stage")
+    command = push.retry_command(stage_dir, repo_id, private=cfg.private)
+    reason = ("--dry-run" if cfg.dry_run else "no Hugging Face token (set HF_TOKEN or run `hf auth login`)"
+              if not token else "HF_HUB_OFFLINE is set" if constants.is_offline_mode()
+              else "no --repo-id and no Hub user name" if repo_id.startswith("your-username/") else "")
+    if reason:
+        return PublishResult(stage_dir, repo_id, None, command, reason, timings)
+    url = push.push_folder(stage_dir, repo_id, private=cfg.private, token=token,
+                          commit_message=f"Upload {cfg.dataset} adapter for {stage_hub_id(stage_dir)} (phyassist)")
+    lap("push")
+    return PublishResult(stage_dir, repo_id, url, command, timings=timings)
+
+
+def main(cfg: PublishConfig) -> int:
+    """``phyassist publish``: run the pipeline and say what was pushed, or how to push the staged folder."""
+    logger.info("Config: %s", cfg)
+    result = publish(cfg)
+    print("time (s): " + ", ".join(f"{k} {v}" for k, v in result.timings.items())
+          + f", total {sum(result.timings.values()):.1f}")
+    if result.url:
+        print(f"Pushed to {result.url}")
+        return 0
+    print(f"Staged {result.stage_dir} (not pushed: {result.reason}).")
+    if result.repo_id.startswith("your-username/"):
+        print("Replace your-username with your Hub user or org (or re-run with --repo-id so the card's "
+              "quick start names the right repo).")
+    print(f"To push it later, run:\n  {result.push_command}")
+    return 0

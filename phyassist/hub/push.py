@@ -1,0 +1,204 @@
+"""Push a folder to the Hugging Face Hub: token lookup, a secret scan, one commit, retries.
+
+``push_folder(folder, repo_id)`` creates the repo (``exist_ok``; private only if asked), then uploads
+every file of the folder in **one** commit with ``HfApi.create_commit``. It only adds or overwrites
+files, so files the user keeps in the repo are never deleted. Transient network errors (connection
+failures, timeouts, HTTP 429/5xx) are retried with backoff. Before anything is sent, every staged
+file is scanned for token-like strings (and for the user's own token); a hit blocks the upload with
+an error naming the file. The token comes from ``HF_TOKEN`` or the huggingface_hub login cache and is
+never printed, logged or written. The same code pushes adapters, the evaluate metric module and the
+demo Space (``repo_type="space"``); ``main`` is ``phyassist push``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import PushError, UserError
+from ..models import is_hub_id
+
+logger = logging.getLogger(__name__)
+
+# hf_ user/org tokens (and the older api_ ones); 30+ characters keeps ordinary words out
+TOKEN_RE = re.compile(rb"\b(?:hf_|api_org_|api_)[A-Za-z0-9]{30,}\b")
+IGNORE = (".git", ".cache", "__pycache__", ".DS_Store")
+RETRIES = 4
+
+
+@dataclass
+class PushConfig:
+    """What ``phyassist push FOLDER`` uploads; the fields are its flags."""
+
+    folder: str | None = field(default=None, metadata={"help": "Folder to upload (staged adapter, metric module or Space); also the first word."})
+    repo_id: str | None = field(default=None, metadata={"help": "Target repo, ORG/NAME."})
+    repo_type: str = field(default="model", metadata={"help": "model, space or dataset."})
+    private: bool = field(default=False, metadata={"help": "Create the repo private (ignored if it exists)."})
+    commit_message: str | None = field(default=None, metadata={"help": "Commit message."})
+
+    def __post_init__(self):
+        if not self.folder:
+            raise UserError("a folder to push is required: phyassist push FOLDER --repo-id ORG/NAME")
+        if not self.repo_id:
+            raise UserError("`repo_id` is required (--repo-id ORG/NAME)")
+        check_repo_id(self.repo_id)
+        check_repo_type(self.repo_type)
+
+
+def check_repo_id(repo_id: str) -> str:
+    """``repo_id`` if it looks like ORG/NAME, else a one-line ``UserError``."""
+    if not is_hub_id(repo_id):
+        raise UserError(f"`repo_id` must look like ORG/NAME, got {repo_id!r}")
+    return repo_id
+
+
+def check_repo_type(repo_type: str) -> str:
+    if repo_type not in ("model", "space", "dataset"):
+        raise UserError(f"`repo_type` must be 'model', 'space' or 'dataset', got {repo_type!r}")
+    return repo_type
+
+
+def get_token() -> str | None:
+    """The Hub token from ``HF_TOKEN`` or ``hf auth login``'s cache, or None when there is none."""
+    from huggingface_hub import get_token as hf_get_token
+
+    return hf_get_token() or None
+
+
+def staged_files(folder: str | Path) -> list[Path]:
+    """Every file under ``folder`` that an upload would send, sorted."""
+    folder = Path(folder)
+    return sorted(p for p in folder.rglob("*")
+                  if p.is_file() and not any(part in IGNORE for part in p.relative_to(folder).parts))
+
+
+def scan_for_tokens(folder: str | Path, token: str | None = None) -> list[str]:
+    """Relative paths of staged files that contain a token-like string or the given token."""
+    folder = Path(folder)
+    own = token.encode() if token else None
+    hits = []
+    for path in staged_files(folder):
+        with open(path, "rb") as f:
+            tail = b""
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                window = tail + chunk
+                if TOKEN_RE.search(window) or (own and own in window):
+                    hits.append(path.relative_to(folder).as_posix())
+                    break
+                tail = window[-256:]  # a token split across two chunks is still found
+    return hits
+
+
+def check_no_tokens(folder: str | Path, token: str | None = None) -> None:
+    hits = scan_for_tokens(folder, token)
+    if hits:
+        raise UserError(
+            f"refusing to upload: {hits[0]} in {folder} contains a Hugging Face token-like string"
+            + (f" (and {len(hits) - 1} more file(s))" if len(hits) > 1 else "")
+            + "; remove it, then push again"
+        )
+
+
+def _transport_errors() -> tuple[type, ...]:
+    # huggingface_hub 2.x sends through httpx2, 1.x through httpx; both raise their own TransportError
+    import importlib
+    import importlib.util
+
+    return tuple(importlib.import_module(m).TransportError for m in ("httpx2", "httpx") if importlib.util.find_spec(m))
+
+
+def _is_transient(error: Exception) -> bool:
+    from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled
+
+    if isinstance(error, OfflineModeIsEnabled):
+        return False
+    if isinstance(error, HfHubHTTPError):
+        status = getattr(error.response, "status_code", None)
+        return status is None or status == 429 or status >= 500
+    return isinstance(error, (*_transport_errors(), ConnectionError, TimeoutError))
+
+
+def _retry(what: str, fn, retries: int = RETRIES, wait: float = 1.0):
+    for attempt in range(1, retries + 1):
+        try:
+            return fn()
+        except Exception as e:
+            if attempt == retries or not _is_transient(e):
+                raise
+            logger.warning("%s failed (%s); retry %d/%d in %.0f s", what, type(e).__name__, attempt, retries - 1, wait)
+            time.sleep(wait)
+            wait *= 2
+
+
+def _space_sdk(folder: Path) -> str:
+    readme = folder / "README.md"
+    if readme.exists():
+        match = re.search(r"^sdk:\s*(\S+)", readme.read_text(encoding="utf-8", errors="replace"), re.M)
+        if match:
+            return match.group(1)
+    return "gradio"
+
+
+def retry_command(folder: str | Path, repo_id: str, repo_type: str = "model", private: bool = False) -> str:
+    cmd = f"phyassist push {folder} --repo-id {repo_id}"
+    if repo_type != "model":
+        cmd += f" --repo-type {repo_type}"
+    return cmd + (" --private" if private else "")
+
+
+def push_folder(folder: str | Path, repo_id: str, repo_type: str = "model", private: bool = False,
+                commit_message: str | None = None, token: str | None = None, endpoint: str | None = None,
+                retry_wait: float = 1.0) -> str:
+    """Create ``repo_id`` if needed and upload ``folder`` in one commit; return the repo URL."""
+    from huggingface_hub import CommitOperationAdd, HfApi, constants
+
+    folder = Path(folder)
+    check_repo_type(repo_type)
+    check_repo_id(repo_id)
+    if not folder.is_dir():
+        raise UserError(f"{folder}: not a folder; expected a staged adapter, metric or Space folder")
+    files = staged_files(folder)
+    if not files:
+        raise UserError(f"{folder}: no files to push")
+    token = token or get_token()
+    if not token:
+        raise UserError(f"no Hugging Face token: set HF_TOKEN or run `hf auth login`, then: "
+                        f"{retry_command(folder, repo_id, repo_type, private)}")
+    check_no_tokens(folder, token)
+    if constants.is_offline_mode():
+        raise UserError("HF_HUB_OFFLINE is set; unset it to push: " + retry_command(folder, repo_id, repo_type, private))
+    api = HfApi(endpoint=endpoint, token=token)
+    message = commit_message or f"Upload {folder.name} with phyassist ({len(files)} files)"
+    extra = {"space_sdk": _space_sdk(folder)} if repo_type == "space" else {}
+    try:
+        url = _retry("create_repo", lambda: api.create_repo(
+            repo_id, repo_type=repo_type, private=private, exist_ok=True, **extra), wait=retry_wait)
+        # fresh operations per try: create_commit mutates them and refuses to reuse committed ones
+        info = _retry("create_commit", lambda: api.create_commit(
+            repo_id, repo_type=repo_type, commit_message=message,
+            operations=[CommitOperationAdd(path_in_repo=p.relative_to(folder).as_posix(), path_or_fileobj=str(p))
+                        for p in files]), wait=retry_wait)
+    except UserError:
+        raise
+    except Exception as e:
+        raise PushError(
+            f"push to {repo_id} failed ({type(e).__name__}: {_redact(str(e), token)}); the staged folder "
+            f"{folder} is unchanged; retry with: {retry_command(folder, repo_id, repo_type, private)}"
+        ) from None
+    logger.info("Pushed %d files to %s in commit %s", len(files), repo_id, getattr(info, "oid", "?"))
+    return str(url)
+
+
+def _redact(text: str, token: str | None) -> str:
+    text = TOKEN_RE.sub(b"hf_***", text.encode()).decode(errors="replace")
+    return text.replace(token, "***") if token else text
+
+
+def main(cfg: PushConfig) -> int:
+    """``phyassist push``: upload the folder and print where it went."""
+    url = push_folder(cfg.folder, cfg.repo_id, cfg.repo_type, cfg.private, cfg.commit_message)
+    print(f"Pushed {cfg.folder} to {url}")
+    return 0

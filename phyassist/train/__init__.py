@@ -1,0 +1,8 @@
+"""The training part: a LoRA/QLoRA adapter from a dataset, a recipe and flags.
+
+It owns ``TrainConfig`` (trl's ``SFTConfig`` plus phyassist's fields: ``config``), the recipe lookup
+(``recipes``), the training rows (``splits``), base loading for training and the peft config
+(``lora``), trl's compact LM head on CPUs (``lm_head``), run folders and resume (``rundir``) and the
+run itself (``trainer``; ``trainer.main`` is ``phyassist train``). It imports ``data`` and
+``models``, never ``evaluation``, ``hub`` or ``serve``.
+"""

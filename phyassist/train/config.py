@@ -1,0 +1,241 @@
+"""Training configuration: ``TrainConfig`` is trl's ``SFTConfig`` plus phyassist's fields.
+
+Its fields are the flags of ``phyassist train`` and the keys of recipe YAML files (parsed by
+``phyassist.config``). A non-positive size or an unknown choice is a one-line ``UserError`` naming
+the field. "auto" values (``bf16``, ``activation_checkpointing``) are resolved here from the
+hardware; ``max_length`` is resolved later from the data (``phyassist.train.trainer``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from trl import SFTConfig
+
+from ..config import build_config, parse_config
+from ..errors import UserError
+from ..models import DEFAULT_BASE
+
+# Fields that do not change what is trained: a rerun differing only in these resumes the same run.
+NON_IDENTITY_FIELDS = {
+    "output_dir", "resume", "overwrite", "num_threads", "logging_dir", "logging_steps", "logging_first_step", "save_steps",
+    "save_total_limit", "report_to", "disable_tqdm", "dataloader_num_workers", "run_name", "eval_steps",
+    "save_strategy", "eval_strategy", "logging_strategy", "push_to_hub", "hub_model_id", "hub_token",
+}
+
+
+def cpu_has_bf16() -> bool:
+    """True when the CPU does bf16 matmuls in hardware (AMX or AVX512-BF16); emulated bf16 is ~5x slower."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text().split()
+    except OSError:
+        return False
+    return "amx_bf16" in flags or "avx512_bf16" in flags
+
+
+@dataclass
+class TrainConfig(SFTConfig):
+    """Everything a fine-tuning run needs. Keys of recipe YAML files are these field names."""
+
+    dataset: str | None = field(default=None, metadata={"help": "IMHI task, counsel-chat or a mixture (see `phyassist data list`)."})
+    base_model: str = field(default="smollm2-135m-instruct", metadata={"help": "Preset name, Hub id or local model folder."})
+    quantization: str = field(
+        default="auto",
+        metadata={"help": "'auto' (the preset's default), 'none' (LoRA), 'nf4' or 'fp4' (QLoRA, 4-bit base)."},
+    )
+    double_quant: bool = field(default=True, metadata={"help": "QLoRA: also quantize the quantization constants."})
+    lora_r: int = field(default=16, metadata={"help": "LoRA rank."})
+    lora_alpha: int = field(default=32, metadata={"help": "LoRA scaling numerator (scale = alpha / r)."})
+    lora_dropout: float = field(default=0.05, metadata={"help": "Dropout on the LoRA input."})
+    lora_target_modules: list[str] | None = field(
+        default=None, metadata={"help": "Module names to adapt; default: inferred from the base model's architecture."}
+    )
+    variant: str = field(default="instruction", metadata={"help": "IMHI data variant: 'instruction' or 'complete'."})
+    val_fraction: float = field(default=0.1, metadata={"help": "Validation share carved from train when there is no val split."})
+    max_chars: int | None = field(default=None, metadata={"help": "Drop examples longer than this many characters."})
+    max_train_examples: int | None = field(default=None, metadata={"help": "Train on at most this many examples (seeded sample)."})
+    balance_labels: bool = field(
+        default=False, metadata={"help": "Sample the train rows label by label (round robin), so each gold label is as "
+                                         "equally represented as the data allows."})
+    max_eval_examples: int | None = field(default=200, metadata={"help": "Evaluate on at most this many validation examples."})
+    max_length_percentile: float = field(
+        default=99.0, metadata={"help": "When `max_length` is unset: this percentile of the token lengths, rounded up to 64."}
+    )
+    num_threads: int | None = field(
+        default=None, metadata={"help": "CPU threads for torch; default: one per core, or 1 when the CPU is already busy (load >= cores)."}
+    )
+    resume: bool = field(default=False, metadata={"help": "Require resuming from a checkpoint in `output_dir`."})
+    overwrite: bool = field(default=False, metadata={"help": "Replace a different run already in `output_dir`."})
+
+    # SFTConfig fields whose defaults differ for phyassist.
+    output_dir: str | None = field(default=None, metadata={"help": "Adapter folder; default runs/<base>-<dataset>."})
+    learning_rate: float = field(default=2e-4, metadata={"help": "Peak learning rate (AdamW)."})
+    # fp32 LoRA activations of SmolLM2 take ~2.5 MB per token: 4 x ~330 tokens is ~3.5 GB, 8 was ~10 GB.
+    per_device_train_batch_size: int = field(
+        default=4, metadata={"help": "Examples per device per micro-batch.", "aliases": ["--batch-size"]})
+    gradient_accumulation_steps: int = field(
+        default=2, metadata={"help": "Micro-batches per optimizer step.", "aliases": ["--grad-accum"]})
+    per_device_eval_batch_size: int = field(default=16, metadata={"help": "Examples per device per eval batch."})
+    max_length: int | None = field(
+        default=None, metadata={"help": "Longest tokenized example; longer ones are dropped and counted. Default: from the data."}
+    )
+    completion_only_loss: bool | None = field(default=True, metadata={"help": "Loss on the assistant answer tokens only."})
+    bf16: bool | None = field(default=None, metadata={"help": "bf16 autocast; default: on where the hardware does bf16."})
+    activation_checkpointing: bool | None = field(
+        default=None, metadata={"help": "Recompute activations; default: on for GPUs and 4-bit bases, off for small CPU runs."}
+    )
+    gradient_checkpointing: bool | None = field(default=None, metadata={"help": "Deprecated alias of `activation_checkpointing`."})
+    train_sampling_strategy: str = field(
+        default="group_by_length", metadata={"help": "'group_by_length' batches similar lengths: little padding."}
+    )
+    logging_steps: float = field(default=5, metadata={"help": "Log every N steps."})
+    save_steps: float = field(default=25, metadata={"help": "Checkpoint every N steps (for resume)."})
+    save_total_limit: int | None = field(default=2, metadata={"help": "Keep this many checkpoints."})
+    eval_strategy: str = field(default="steps", metadata={"help": "When to compute the validation loss."})
+    eval_steps: float | None = field(default=50, metadata={"help": "Validation loss every N steps."})
+    report_to: None | str | list[str] = field(default="none", metadata={"help": "Experiment trackers."})
+    warmup_steps: float = field(default=0.03, metadata={"help": "Warmup steps, or a fraction of all steps if < 1."})
+    seed: int = field(default=42, metadata={"help": "Seed for sampling, splits and initialisation."})
+
+    def __post_init__(self):
+        if not self.dataset:
+            raise UserError("`dataset` is required (e.g. --dataset MultiWD); see `phyassist data list`")
+        for name in ("lora_r", "lora_alpha", "learning_rate", "per_device_train_batch_size", "per_device_eval_batch_size",
+                     "gradient_accumulation_steps", "num_train_epochs", "logging_steps", "save_steps"):
+            _positive(self, name)
+        for name in ("num_threads", "max_length", "max_train_examples", "max_eval_examples", "max_chars", "eval_steps"):
+            if getattr(self, name) is not None:
+                _positive(self, name)
+        if self.max_steps == 0 or self.max_steps < -1:
+            raise UserError(f"`max_steps` must be positive (or -1 for `num_train_epochs`), got {self.max_steps}.")
+        if not 0 <= self.lora_dropout < 1:
+            raise UserError(f"`lora_dropout` must be in [0, 1), got {self.lora_dropout}.")
+        if not 0 < self.max_length_percentile <= 100:
+            raise UserError(f"`max_length_percentile` must be in (0, 100], got {self.max_length_percentile}.")
+        if not 0 < self.val_fraction < 1:
+            raise UserError(f"`val_fraction` must be in (0, 1), got {self.val_fraction}.")
+        self.quantization = str(self.quantization).lower()
+        if self.quantization not in ("auto", "none", "nf4", "fp4"):
+            raise UserError(f"`quantization` must be 'auto', 'none', 'nf4' or 'fp4', got {self.quantization!r}.")
+        from ..data.loading import resolve_dataset
+        from ..models import resolve_base
+
+        resolve_dataset(self.dataset)  # unknown dataset -> UserError now
+
+        preset = resolve_base(self.base_model)  # unknown preset -> UserError now, not after data prep
+        if self.quantization == "auto":
+            self.quantization = preset.quantization or "none"
+        import torch
+
+        cuda = torch.cuda.is_available()
+        if self.bf16 is None:
+            self.bf16 = (not self.fp16) and (torch.cuda.is_bf16_supported() if cuda else cpu_has_bf16())
+        if self.activation_checkpointing is None:
+            # `gradient_checkpointing` is transformers' deprecated alias; honour it from old recipes.
+            self.activation_checkpointing = self.gradient_checkpointing
+            self.gradient_checkpointing = None
+        if self.activation_checkpointing is None:
+            # On a CPU with a small model the recompute costs ~30% time and memory is not the limit.
+            self.activation_checkpointing = cuda or self.quantization != "none"
+        if not cuda:
+            self.dataloader_pin_memory = False  # nothing to pin to; avoids a warning per epoch
+            # CPU-only: a torchrun/accelerate launch becomes a gloo group (MULTI_CPU) instead of N lone processes
+            self.use_cpu = True
+        if self.output_dir is None:
+            self.output_dir = str(Path("runs") / f"{Path(preset.name).name}-{self.dataset}")
+        if self.lora_target_modules is not None and isinstance(self.lora_target_modules, str):
+            self.lora_target_modules = [m.strip() for m in self.lora_target_modules.split(",") if m.strip()]
+        try:
+            super().__post_init__()
+        except UserError:
+            raise
+        except (ValueError, TypeError) as e:
+            raise UserError(str(e).strip().splitlines()[0]) from None
+
+    @property
+    def qlora(self) -> bool:
+        return self.quantization in ("nf4", "fp4")
+
+    def recipe_dict(self) -> dict:
+        """All phyassist fields plus the SFTConfig fields set away from their defaults: a loadable recipe."""
+        base = {f.name: f for f in dataclasses.fields(SFTConfig)}
+        serialized = self.to_dict()
+        out = {}
+        for f in dataclasses.fields(self):
+            if not f.init or f.name.startswith("_") or f.name not in serialized:
+                continue
+            if f.name in _DERIVED:
+                continue
+            # to_dict masks every *_token field; only the hub token is secret
+            value = getattr(self, f.name) if f.name.endswith("_token") else serialized[f.name]
+            if not _is_plain(value):
+                continue
+            if f.name in base and f.name not in _OVERRIDDEN:
+                default = base[f.name].default
+                if default is dataclasses.MISSING or value == _plain(default):
+                    continue
+            out[f.name] = value
+        return out
+
+    def identity(self) -> dict:
+        """What defines the run, for deciding whether an output folder holds this run or another one."""
+        return {k: v for k, v in self.recipe_dict().items() if k not in NON_IDENTITY_FIELDS}
+
+
+# Set by TrainingArguments itself, or secret: never part of a recipe.
+_DERIVED = {"hub_token", "use_cpu", "accelerator_config", "debug", "do_eval", "gradient_checkpointing", "logging_dir"}
+
+_OVERRIDDEN = {
+    "output_dir", "learning_rate", "per_device_train_batch_size", "gradient_accumulation_steps", "per_device_eval_batch_size", "max_length",
+    "completion_only_loss", "bf16", "activation_checkpointing", "train_sampling_strategy", "logging_steps", "save_steps",
+    "save_total_limit", "eval_strategy", "eval_steps", "report_to", "warmup_steps", "seed",
+}
+
+
+_SFT_FIELDS = {f.name for f in dataclasses.fields(SFTConfig)}
+
+
+def _positive(cfg, name):
+    value = getattr(cfg, name)
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
+        raise UserError(f"`{name}` must be positive, got {value}.")
+
+
+def _is_plain(value) -> bool:
+    if isinstance(value, (list, tuple)):
+        return all(_is_plain(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _is_plain(v) for k, v in value.items())
+    return value is None or isinstance(value, (str, int, float, bool))
+
+
+def _plain(value):
+    if hasattr(value, "value") and not isinstance(value, (int, float, str)):  # enums
+        return value.value
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+def own_fields() -> list[str]:
+    """The fields phyassist adds to SFTConfig (suggested first when a key is misspelt)."""
+    return [f.name for f in dataclasses.fields(TrainConfig) if f.name not in _SFT_FIELDS]
+
+
+def load_config(recipe: str | Path | None = None, **overrides) -> TrainConfig:
+    """Defaults < ``recipe`` YAML < ``overrides`` (None values are ignored), validated."""
+    return build_config(TrainConfig, recipe, own_fields(), **overrides)
+
+
+def parse_args(argv, prog: str = "phyassist train") -> tuple[TrainConfig, bool]:
+    """``phyassist train``'s command line: every TrainConfig field is a flag; without ``--config`` the
+    base model's own recipe applies (``phyassist.train.recipes``), not the bare defaults."""
+    from .recipes import find_recipe
+
+    def default_recipe(values: dict):
+        return find_recipe(values.get("base_model") or DEFAULT_BASE, values.get("dataset")) if values.get("dataset") else None
+
+    return parse_config(TrainConfig, argv, prog=prog, description="Fine-tune a LoRA/QLoRA adapter on a dataset.",
+                        own=own_fields(), default_recipe=default_recipe)

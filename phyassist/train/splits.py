@@ -1,0 +1,131 @@
+"""Training rows: the prepared dataset sampled, measured in tokens and turned into prompt/completion pairs.
+
+``prepare_splits(config, tokenizer)`` prepares the dataset (``phyassist.data.prepare``), samples the
+train rows (seeded, optionally label by label), chooses ``max_length`` from the token lengths the
+chat template gives, drops (and counts) the rows longer than that instead of cutting their answers,
+and makes each conversation a prompt/completion pair so the loss falls on the answer only.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+
+from ..data.prepare import prepare_dataset
+from ..errors import UserError
+
+
+def to_prompt_completion(example: dict) -> dict:
+    """A conversation -> trl's conversational prompt/completion: the last assistant turn is the completion."""
+    messages = example["messages"]
+    if not messages or messages[-1]["role"] != "assistant":
+        raise UserError(f"dataset row {example.get('task', '')!r}: expected the last message to be the assistant's answer")
+    return {"prompt": messages[:-1], "completion": messages[-1:]}
+
+
+def token_lengths(tokenizer, conversations: list[list[dict]]) -> list[int]:
+    """Tokens per conversation as rendered by the chat template (what SFTTrainer will see)."""
+    texts = tokenizer.apply_chat_template([list(c) for c in conversations], tokenize=False)
+    return [len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]]
+
+
+def length_stats(lengths: list[int]) -> dict:
+    import numpy as np
+
+    if not lengths:
+        return {"n": 0}
+    a = np.asarray(lengths)
+    return {"n": int(a.size), "min": int(a.min()), "mean": round(float(a.mean()), 1), "p50": int(np.percentile(a, 50)),
+            "p90": int(np.percentile(a, 90)), "p99": int(np.percentile(a, 99)), "max": int(a.max())}
+
+
+def choose_max_length(lengths: list[int], percentile: float) -> int:
+    """The percentile of the lengths rounded up to a multiple of 64 (the rare longer rows are dropped)."""
+    import numpy as np
+
+    return int(math.ceil(float(np.percentile(lengths, percentile)) / 64) * 64)
+
+
+def _subsample(ds, n: int | None, seed: int):
+    if n is None or len(ds) <= n:
+        return ds
+    return ds.shuffle(seed=seed).select(range(n))
+
+
+def balanced_subsample(ds, n: int | None, seed: int):
+    """A seeded sample of up to ``n`` rows (all when None) taken label by label in turn, so the labels
+    are as equally represented as the data allows; rows keep a seeded shuffled order. Rows with no
+    label (counsel-chat) form one group."""
+    import random
+
+    order = list(range(len(ds)))
+    random.Random(seed).shuffle(order)
+    labels, groups = ds["label"], defaultdict(list)
+    for i in order:
+        groups[labels[i]].append(i)
+    queues = [groups[k] for k in sorted(groups)]
+    n = len(ds) if n is None else min(n, len(ds))
+    picked, depth = [], 0
+    while len(picked) < n:
+        picked += [q[depth] for q in queues if depth < len(q)][: n - len(picked)]
+        depth += 1
+    random.Random(seed + 1).shuffle(picked)
+    return ds.select(picked)
+
+
+def prepare_splits(config, tokenizer, world_size: int = 1):
+    """Train/validation datasets in prompt/completion form, the resolved max_length and the data report."""
+    dsd, report = prepare_dataset(config.dataset, variant=config.variant, seed=config.seed,
+                                  val_fraction=config.val_fraction, max_chars=config.max_chars)
+    report = dict(report)
+    notes = list(report.get("notes", []))
+    if config.balance_labels:
+        train_ds = balanced_subsample(dsd["train"], config.max_train_examples, config.seed)
+        counts = Counter(train_ds["label"])
+        notes.append(f"label-balanced sample of {len(train_ds)} of {len(dsd['train'])} train rows: "
+                     + ", ".join(f"{k or 'unlabelled'} {v}" for k, v in sorted(counts.items())))
+    else:
+        train_ds = _subsample(dsd["train"], config.max_train_examples, config.seed)
+        if len(train_ds) < len(dsd["train"]):
+            notes.append(f"trained on a seeded sample of {len(train_ds)} of {len(dsd['train'])} train rows")
+    val_ds = _subsample(dsd["validation"], config.max_eval_examples, config.seed) if "validation" in dsd else None
+    lengths = {"train": token_lengths(tokenizer, train_ds["messages"])}
+    if val_ds is not None and len(val_ds):
+        lengths["validation"] = token_lengths(tokenizer, val_ds["messages"])
+    max_length = config.max_length or choose_max_length(lengths["train"], config.max_length_percentile)
+    # Truncating would cut the answer (it comes last), so longer rows are dropped and counted instead.
+    dropped = {}
+    for split, ds in (("train", train_ds), ("validation", val_ds)):
+        if ds is None or split not in lengths:
+            continue
+        keep = [i for i, n in enumerate(lengths[split]) if n <= max_length]
+        dropped[split] = len(ds) - len(keep)
+        if dropped[split]:
+            ds = ds.select(keep)
+            if split == "train":
+                train_ds = ds
+            else:
+                val_ds = ds
+    if any(dropped.values()):
+        notes.append(f"dropped rows longer than max_length={max_length} tokens: {dropped}")
+    need = config.per_device_train_batch_size * world_size
+    if len(train_ds) < need:
+        raise UserError(
+            f"dataset {config.dataset!r} has {len(train_ds)} usable train rows, too few for one batch of "
+            f"{need} (`per_device_train_batch_size` x processes); lower the batch size or add data"
+        )
+    keep_cols = ["prompt", "completion"]
+    train_ds = train_ds.map(to_prompt_completion, remove_columns=[c for c in train_ds.column_names if c not in keep_cols])
+    if val_ds is not None and len(val_ds):
+        val_ds = val_ds.map(to_prompt_completion, remove_columns=[c for c in val_ds.column_names if c not in keep_cols])
+    else:
+        val_ds = None
+    report["notes"] = notes
+    report["training"] = {
+        "max_length": max_length,
+        "max_length_source": "config" if config.max_length else f"p{config.max_length_percentile:g} of train token lengths, rounded up to 64",
+        "token_lengths": {k: length_stats(v) for k, v in lengths.items()},
+        "dropped_too_long": dropped,
+        "rows": {"train": len(train_ds), "validation": len(val_ds) if val_ds is not None else 0},
+    }
+    return train_ds, val_ds, max_length, report

@@ -1,0 +1,91 @@
+"""``phyassist eval`` end to end: a tiny base + LoRA adapter made with peft, outputs on disk,
+resuming, adapter base resolution, bad input; and one slow run on the embedded SmolLM2."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+
+from phyassist.errors import UserError
+from phyassist.evaluation.run import EvalConfig, adapter_base, run_eval, task_names
+
+
+@pytest.fixture(scope="module")
+def tiny_adapter(tiny_llama_dir, tmp_path_factory):
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    torch.manual_seed(0)
+    model = AutoModelForCausalLM.from_pretrained(tiny_llama_dir)
+    peft_model = get_peft_model(model, LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"], init_lora_weights=False))
+    folder = tmp_path_factory.mktemp("adapter")
+    peft_model.save_pretrained(folder)
+    return folder
+
+
+def test_run_eval_with_adapter_writes_everything(tiny_adapter, tiny_llama_dir, data_dir, monkeypatch, tmp_path):
+    monkeypatch.setenv("PHYASSIST_DATA_DIR", str(data_dir))
+    assert adapter_base(str(tiny_adapter)) == str(tiny_llama_dir)
+    out = tmp_path / "adapter"
+    cfg = EvalConfig(adapter=str(tiny_adapter), datasets=["MultiWD", "SAD"], limit=5, out_dir=str(out),
+                     max_new_tokens=6, batch_size=2)
+    res = run_eval(cfg)
+    assert res["model"] == {"base_model": "phyassist-tests/tiny-llama", "adapter": str(tiny_adapter)}
+    assert json.loads((out / "results.json").read_text())["tasks"] == res["tasks"]
+    for task in ("MultiWD", "SAD"):
+        r = res["tasks"][task]
+        assert r["n"] == 5 and 0 <= r["weighted_f1"] <= 100 and len(r["confusion_matrix"]) == len(r["labels"])
+        rows = list(csv.DictReader(open(out / f"{task}.csv", encoding="utf-8")))
+        assert len(rows) == 5 and {"goldens", "generated_text", "gold_label", "pred_label"} <= set(rows[0])
+        assert sum(row["pred_label"] == "unparsed" for row in rows) == r["unparsed"]
+        assert all(row["goldens"].startswith(("Yes", "No", "This post")) for row in rows)
+    assert set(res["average"]) == {"weighted_f1", "accuracy"}
+    assert "| MultiWD | 5 |" in (out / "results.md").read_text()
+    assert (out / "f1.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # base run beside it: its chart and the adapter's rerun (resumed from the cache) compare both
+    base = run_eval(EvalConfig(adapter="none", base_model=str(tiny_llama_dir), datasets=["MultiWD"], limit=5,
+                               out_dir=str(tmp_path / "base"), max_new_tokens=6))
+    assert base["model"]["adapter"] is None
+    again = run_eval(cfg)
+    assert again["tasks"] == res["tasks"]
+
+
+def test_preset_hub_id_resolves_to_the_embedded_base(tmp_path):
+    from phyassist.models import resolve_base
+
+    (tmp_path / "adapter_config.json").write_text(json.dumps({"base_model_name_or_path": "HuggingFaceTB/SmolLM2-135M-Instruct"}))
+    assert resolve_base(adapter_base(str(tmp_path))).embedded
+
+
+def test_bad_input(tmp_path, monkeypatch):
+    with pytest.raises(UserError, match="unknown IMHI task 'nope'"):
+        task_names(["MultiWD", "nope"])
+    assert task_names(["all"])[:2] == ["DR", "dreaddit"]
+    with pytest.raises(UserError, match="no adapter_config.json"):
+        adapter_base(str(tmp_path))
+    with pytest.raises(UserError, match="`limit` must be positive, got 0"):
+        EvalConfig(limit=0)
+    with pytest.raises(UserError, match="`variant` must be one of"):
+        EvalConfig(variant="chat")
+    monkeypatch.setenv("PHYASSIST_DATA_DIR", str(tmp_path))
+    with pytest.raises(UserError, match=r"IMHI MultiWD test file not found: tried .*test_instruction/MultiWD.csv"):
+        run_eval(EvalConfig(adapter=None, datasets=["MultiWD"], out_dir=str(tmp_path / "out")))
+
+
+@pytest.mark.slow
+def test_cli_eval_on_the_embedded_base(data_dir, monkeypatch, tmp_path, capsys):
+    from phyassist.cli import main
+
+    monkeypatch.setenv("PHYASSIST_DATA_DIR", str(data_dir))
+    out = tmp_path / "base"
+    assert main(["eval", "--adapter", "none", "--dataset", "MultiWD", "--limit", "8", "--max-new-tokens", "32",
+                 "--out", str(out)]) == 0
+    res = json.loads((out / "results.json").read_text())
+    assert res["model"] == {"base_model": "HuggingFaceTB/SmolLM2-135M-Instruct", "adapter": None}
+    assert res["tasks"]["MultiWD"]["n"] == 8
+    assert "| MultiWD | 8 |" in capsys.readouterr().out
+    assert main(["eval", "--adapter", "none", "--dataset", "swmh", "--out", str(out)]) == 2
+    assert "swmh test file not found" in capsys.readouterr().err

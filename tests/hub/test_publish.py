@@ -1,0 +1,160 @@
+"""Staging a repo folder (atomic, Hub ids only, card validated, loads back with PEFT) and the
+end-to-end ``scripts/train_and_push.py`` dry run."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import REPO, imhi_results, write_adapter_folder
+
+from phyassist.errors import UserError
+from phyassist.hub import publish
+
+EXPECTED = {"README.md", "adapter_config.json", "adapter_model.safetensors", "data_report.json",
+            "train_metrics.json", "versions.json", "phyassist_config.yaml", "f1_chart.png",
+            "eval/base.json", "eval/adapter.json", ".eval_results/imhi.yaml", "tokenizer.json"}
+
+
+def _files(folder: Path) -> set[str]:
+    return {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
+
+
+def _stage(adapter_dir, out, adapter=None):
+    return publish.stage(adapter_dir, imhi_results(), adapter or imhi_results(offset=5, bart=True), out,
+                         repo_id="me/phyassist-tiny", dataset="MultiWD")
+
+
+def test_stage_writes_card_results_and_hub_ids(tiny_adapter_dir, tmp_path):
+    from huggingface_hub import ModelCard
+
+    adapter = imhi_results(offset=5, bart=True)
+    staged = _stage(tiny_adapter_dir, tmp_path / "hub", adapter)
+    assert EXPECTED <= _files(staged)
+    card = ModelCard.load(staged / "README.md")
+    assert card.data.base_model == "phyassist-tests/tiny-llama"
+    assert card.data.datasets == ["imhi"]
+    results = json.loads((staged / "eval" / "adapter.json").read_text())
+    got = {(r.dataset_config, r.metric_type): r.metric_value for r in card.data.eval_results}
+    assert got == {("MultiWD", "f1"): results["tasks"]["MultiWD"]["weighted_f1"],
+                   ("MultiWD", "accuracy"): results["tasks"]["MultiWD"]["accuracy"],
+                   ("MultiWD", "bartscore"): results["tasks"]["MultiWD"]["bart_score"]}
+    assert json.loads((staged / "adapter_config.json").read_text())["base_model_name_or_path"] == "phyassist-tests/tiny-llama"
+    # no local folder (adapter, base, temp) leaks into any staged text file
+    for name in _files(staged) - {"adapter_model.safetensors", "f1_chart.png", "tokenizer.json"}:
+        text = (staged / name).read_text()
+        assert str(tiny_adapter_dir) not in text and "/tmp/" not in text, name
+    assert results["model"] == {"base_model": "phyassist-tests/tiny-llama", "adapter": "me/phyassist-tiny"}
+
+
+def test_staging_is_atomic_and_token_blocked(tiny_llama_dir, tmp_path):
+    adapter_dir = write_adapter_folder(tiny_llama_dir, tmp_path / "adapter")
+    staged = _stage(adapter_dir, tmp_path / "hub")
+    before = {n: (staged / n).read_bytes() for n in _files(staged)}
+    (adapter_dir / "phyassist_config.yaml").write_text("hub_token: hf_" + "Zq9" * 12 + "\n")
+    with pytest.raises(UserError, match="phyassist_config.yaml .* token-like string"):
+        _stage(adapter_dir, tmp_path / "hub")
+    assert {n: (staged / n).read_bytes() for n in _files(staged)} == before  # old staging untouched
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["adapter", "hub"]  # no temp folders left
+
+
+def test_training_leftovers_are_not_staged(tiny_llama_dir, tmp_path):
+    adapter_dir = write_adapter_folder(tiny_llama_dir, tmp_path / "adapter")
+    (adapter_dir / "training_args.bin").write_bytes(b"pickle")
+    (adapter_dir / "checkpoint-2").mkdir()
+    (adapter_dir / "checkpoint-2" / "optimizer.pt").write_bytes(b"x")
+    names = _files(_stage(adapter_dir, tmp_path / "hub"))
+    assert "training_args.bin" not in names and not any(n.startswith("checkpoint-") for n in names)
+
+
+def test_staged_folder_pushes_in_one_commit(tiny_adapter_dir, tmp_path, hub_standin):
+    from phyassist.hub import push as hub
+
+    staged = _stage(tiny_adapter_dir, tmp_path / "hub")
+    hub.push_folder(staged, "me/phyassist-tiny", token="hf_" + "Tst0" * 9, endpoint=hub_standin.url)
+    assert len(hub_standin.commits) == 1
+    assert set(hub_standin.commits[0]["files"]) == _files(staged)
+
+
+@pytest.mark.slow
+def test_staged_folder_loads_back_on_the_embedded_base(smol_dir, tmp_path):
+    import torch
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM
+
+    adapter_dir = write_adapter_folder(smol_dir, tmp_path / "adapter")
+    staged = _stage(adapter_dir, tmp_path / "hub")
+    assert json.loads((staged / "adapter_config.json").read_text())["base_model_name_or_path"] == \
+        "HuggingFaceTB/SmolLM2-135M-Instruct"
+    model = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(smol_dir), staged)
+    saved = json.loads((staged / "adapter_config.json").read_text())
+    assert model.peft_config["default"].r == saved["r"] == 4
+    # the loaded LoRA weights are the staged ones
+    from safetensors.torch import load_file
+
+    weights = load_file(staged / "adapter_model.safetensors")
+    key = next(k for k in weights if "lora_A" in k)
+    param = dict(model.named_parameters())[key.replace("lora_A.weight", "lora_A.default.weight")]
+    assert torch.equal(param.detach(), weights[key])
+
+
+def test_eval_tasks_and_config_validation():
+    from phyassist.data.loading import resolve_dataset
+
+    assert resolve_dataset("multiwd").eval_tasks == ["MultiWD"]
+    assert resolve_dataset("final").eval_tasks == ["Irf", "MultiWD", "SAD"]
+    assert resolve_dataset("counsel-chat").eval_tasks == ["DR", "dreaddit", "Irf", "MultiWD", "SAD"]
+    with pytest.raises(UserError, match="`max_steps` must be positive, got 0."):
+        publish.PublishConfig(dataset="MultiWD", max_steps=0)
+    with pytest.raises(UserError, match="`repo_id` must look like ORG/NAME, got 'x'"):
+        publish.PublishConfig(dataset="MultiWD", repo_id="x")
+    with pytest.raises(UserError, match="`dataset` is required"):
+        publish.PublishConfig()
+    with pytest.raises(UserError, match="unknown dataset 'NoSuchTask'"):
+        publish.PublishConfig(dataset="NoSuchTask")
+
+
+@pytest.mark.slow
+def test_train_and_push_dry_run_end_to_end(tmp_path, data_dir, hub_standin):
+    out = tmp_path / "run"
+    env = {**os.environ, "PHYASSIST_DATA_DIR": str(data_dir), "HF_HUB_OFFLINE": "1"}
+    env.pop("HF_TOKEN", None)
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "train_and_push.py"), "--dataset", "MultiWD", "--dry-run",
+         "--max-steps", "2", "--eval-limit", "8", "--output-dir", str(out)],
+        env=env, capture_output=True, text=True, timeout=900, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    staged = out / "hub"
+    assert f"phyassist push {staged} --repo-id your-username/phyassist-smollm2-135m-instruct-multiwd" in proc.stdout
+    assert EXPECTED <= _files(staged)
+    results = json.loads((staged / "eval" / "adapter.json").read_text())
+    assert results["tasks"]["MultiWD"]["n"] == 8
+    from huggingface_hub import ModelCard
+
+    card = ModelCard.load(staged / "README.md")
+    assert card.data.base_model == "HuggingFaceTB/SmolLM2-135M-Instruct"
+    assert {r.metric_type: r.metric_value for r in card.data.eval_results}["f1"] == \
+        results["tasks"]["MultiWD"]["weighted_f1"]
+    # the printed "push later" command works (against the loopback stand-in, not the real Hub)
+    command = proc.stdout.split("To push it later, run:")[1].split()
+    env.update(HF_ENDPOINT=hub_standin.url, HF_TOKEN="hf_" + "Tst0" * 9, HF_HUB_OFFLINE="0", TRANSFORMERS_OFFLINE="0")
+    push = subprocess.run([sys.executable, "-m", "phyassist.cli", *command[1:]], env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert push.returncode == 0, push.stderr
+    assert set(hub_standin.commits[0]["files"]) == _files(staged)
+
+
+def test_train_and_push_is_publish_under_its_own_name():
+    proc = subprocess.run([sys.executable, str(REPO / "scripts" / "train_and_push.py"), "--dataset", "Nope"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines()[-1] == (
+        "train_and_push.py: error: unknown dataset 'Nope'; expected one of: DR, dreaddit, Irf, MultiWD, SAD, "
+        "counsel-chat, final, all")
+    help_text = subprocess.run([sys.executable, str(REPO / "scripts" / "train_and_push.py"), "--help"],
+                               capture_output=True, text=True, timeout=120).stdout
+    assert help_text.startswith("usage: train_and_push.py ") and "--eval_limit" in help_text

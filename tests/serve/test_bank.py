@@ -1,0 +1,146 @@
+"""AdapterBank and the Space configuration, on a tiny random Llama with tiny adapters, and streaming from it."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from phyassist.errors import UserError
+from phyassist.serve.bank import (
+    BASE_CHOICE,
+    AdapterBank,
+    SpaceConfig,
+    load_config,
+    parse_adapters_env,
+)
+from phyassist.serve.chat import (
+    Sampling,
+    chat_input_ids,
+    chat_messages,
+    stream_generate,
+)
+
+
+def make_adapter(base_dir: Path, out: Path, seed: int, target=("q_proj", "v_proj"), r: int = 4,
+                 hub_id: str = "phyassist-tests/tiny-llama") -> Path:
+    """A LoRA adapter with non-zero B (a few optimizer steps), saved with the base's Hub id."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    torch.manual_seed(seed)
+    model = AutoModelForCausalLM.from_pretrained(base_dir)
+    peft_model = get_peft_model(model, LoraConfig(r=r, lora_alpha=2 * r, target_modules=list(target)))
+    ids = torch.randint(5, 100, (2, 12))
+    optimizer = torch.optim.AdamW([p for p in peft_model.parameters() if p.requires_grad], lr=0.05)
+    for _ in range(3):
+        peft_model(input_ids=ids, labels=ids).loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+    peft_model.peft_config["default"].base_model_name_or_path = hub_id
+    peft_model.save_pretrained(out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def tiny_adapters(tiny_llama_dir, tmp_path_factory):
+    root = tmp_path_factory.mktemp("adapters")
+    return {"one": make_adapter(tiny_llama_dir, root / "one", 0), "two": make_adapter(tiny_llama_dir, root / "two", 1)}
+
+
+@pytest.fixture(scope="module")
+def bank(tiny_llama_dir, tiny_mixtral_dir, tiny_adapters, tmp_path_factory):
+    # same attention shapes as the tiny Llama: it loads, with a note that it was trained on another base
+    other = make_adapter(tiny_mixtral_dir, tmp_path_factory.mktemp("other") / "mixtral", 2, target=("q_proj",), r=8,
+                         hub_id="phyassist-tests/tiny-mixtral")
+    adapters = {"one": str(tiny_adapters["one"]), "missing": "/no/such/adapter", "two": str(tiny_adapters["two"]),
+                "hub-only": "phyassist-tests/offline-adapter", "mixtral": str(other)}
+    return AdapterBank.load(str(tiny_llama_dir), adapters)
+
+
+def logits(bank, name, ids):
+    import torch
+
+    with bank.use(name) as model, torch.no_grad():
+        return model(input_ids=ids).logits
+
+
+def test_failed_adapters_are_reported_and_the_others_load(bank):
+    assert bank.names[:2] == ["one", "two"]
+    assert set(bank.failed) == {"missing", "hub-only"}
+    assert all("\n" not in reason and reason for reason in bank.failed.values())
+    assert bank.choices[0] == BASE_CHOICE
+    assert bank.names == ["one", "two", "mixtral"]
+    assert bank.warnings == {"mixtral": "trained on phyassist-tests/tiny-mixtral, loaded on phyassist-tests/tiny-llama"}
+
+
+def test_switching_changes_outputs_and_base_is_untouched(bank, tiny_llama_dir):
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    ids = torch.randint(5, 100, (1, 10))
+    reference = AutoModelForCausalLM.from_pretrained(tiny_llama_dir)(input_ids=ids).logits.detach()
+    base, one, two = logits(bank, None, ids), logits(bank, "one", ids), logits(bank, "two", ids)
+    assert torch.allclose(base, reference, atol=1e-5)
+    assert not torch.allclose(one, base, atol=1e-4) and not torch.allclose(one, two, atol=1e-4)
+    assert torch.allclose(logits(bank, "one", ids), one, atol=1e-6)  # switching back gives the same adapter
+
+
+def test_bank_switch_matches_peft_set_adapter_and_disable_adapter(bank):
+    import torch
+
+    ids = torch.randint(5, 100, (1, 8))
+    ours = {name: logits(bank, name, ids) for name in [None, "two", "one", "mixtral"]}
+    with bank.lock, torch.no_grad():
+        for name in ["one", "two", "mixtral"]:
+            bank.model.set_adapter(name)
+            assert torch.equal(bank.model(input_ids=ids).logits, ours[name]), name
+        with bank.model.disable_adapter():
+            assert torch.equal(bank.model(input_ids=ids).logits, ours[None])
+    assert torch.equal(logits(bank, "one", ids), ours["one"])  # and back through the bank
+
+
+def test_unknown_adapter_is_a_user_error(bank):
+    with pytest.raises(UserError, match="unknown adapter 'missing' \\(it failed to load"):
+        bank.check("missing")
+
+
+def test_a_bad_first_adapter_leaves_a_clean_base(tiny_llama_dir, tiny_mixtral_dir, tiny_adapters, tmp_path):
+    import torch
+
+    wrong = make_adapter(tiny_mixtral_dir, tmp_path / "wrong", 3, target=("gate",))
+    bank = AdapterBank.load(str(tiny_llama_dir), {"wrong": str(wrong), "one": str(tiny_adapters["one"])})
+    assert bank.names == ["one"] and "wrong" in bank.failed
+    ids = torch.randint(5, 100, (1, 6))
+    assert not torch.allclose(logits(bank, "one", ids), logits(bank, None, ids), atol=1e-4)
+
+
+def test_stream_generate_streams_and_stops(bank, smol_tokenizer):
+    ids = chat_input_ids(bank.tokenizer, chat_messages([], "hello"))
+    pieces = list(stream_generate(bank, "one", ids, Sampling.clamped(temperature=0, max_new_tokens=8)))
+    assert pieces and all(b.startswith(a) for a, b in zip(pieces, pieces[1:]))
+    stop = threading.Event()
+    stop.set()
+    stopped = list(stream_generate(bank, "two", ids, Sampling.clamped(max_new_tokens=200), stop))
+    assert len(stopped) <= 2
+
+
+def test_config_yaml_and_environment_overrides(tmp_path):
+    path = tmp_path / "adapters.yaml"
+    path.write_text("base_model: smollm2-135m-instruct\nadapters:\n  a: org/a\n  b: /local/b\n")
+    assert load_config(path, environ={}).adapters == {"a": "org/a", "b": "/local/b"}
+    config = load_config(path, environ={"PHYASSIST_ADAPTERS": "x=org/x, y=/y", "PHYASSIST_BASE_MODEL": "org/base"})
+    assert config == SpaceConfig("org/base", {"x": "org/x", "y": "/y"})
+    assert load_config(path, environ={"PHYASSIST_ADAPTERS": ""}).adapters == {}
+    with pytest.raises(UserError, match="entry 'nope' must look like name=hub_id_or_path"):
+        parse_adapters_env("nope")
+    path.write_text("base: x\n")
+    with pytest.raises(UserError, match="unknown key\\(s\\) base; expected base_model, adapters"):
+        load_config(path, environ={})
+
+
+def test_space_default_config_parses():
+    config = load_config(Path(__file__).resolve().parents[2] / "space" / "adapters.yaml", environ={})
+    assert config.base_model == "smollm2-135m-instruct" and len(config.adapters) >= 2

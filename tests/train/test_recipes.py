@@ -1,0 +1,41 @@
+"""The recipe lookup: the base model's own recipe, found inside the installed package."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from phyassist.train.recipes import find_recipe, recipe_path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_presets_get_their_own_recipe_whatever_the_dataset():
+    qlora = find_recipe("mixtral-8x7b-instruct", "SAD")
+    assert qlora is not None and qlora.name == "qlora.yaml"
+    assert yaml.safe_load(qlora.read_text())["optim"] == "paged_adamw_32bit"  # the seed's recipe
+    assert find_recipe("mixtral-8x7b-instruct", "counsel-chat") == qlora
+    assert find_recipe("mistralai/Mixtral-8x7B-Instruct-v0.1", "final") == qlora  # the preset's Hub id
+    smol = find_recipe("smollm2-135m-instruct", "MultiWD")
+    assert smol is not None and smol.name == "lora.yaml" and find_recipe("smollm2-135m-instruct", "SAD") == smol
+    assert find_recipe("mistral-7b-instruct", "SAD") is None  # a preset without a recipe: TrainConfig defaults
+    assert find_recipe("some-org/some-model", "SAD") is None
+
+
+def test_recipes_are_the_repository_files_the_package_ships():
+    for rel in ("smollm2-135m-instruct/lora.yaml", "mixtral-8x7b-instruct/qlora.yaml", "accelerate_configs/ddp.yaml"):
+        path = recipe_path(rel)
+        assert path is not None and path.read_bytes() == (REPO / "recipes" / rel).read_bytes()
+    assert recipe_path("smollm2-135m-instruct/nope.yaml") is None
+
+
+def test_a_dataset_recipe_wins_over_the_preset_recipe(tmp_path, monkeypatch):
+    from phyassist.train import recipes
+
+    root = tmp_path / "recipes"
+    (root / "smollm2-135m-instruct").mkdir(parents=True)
+    (root / "smollm2-135m-instruct" / "SAD.yaml").write_text("lora_r: 4\n")
+    monkeypatch.setattr(recipes, "files", lambda package: root)
+    assert find_recipe("smollm2-135m-instruct", "SAD") == root / "smollm2-135m-instruct" / "SAD.yaml"
+    assert find_recipe("smollm2-135m-instruct", "MultiWD") is None  # lora.yaml is not in this folder

@@ -1,0 +1,322 @@
+"""Fine-tuning: one step on tiny Llama / Mixtral, QLoRA-CPU gradients, resume after a kill, 2-process run.
+
+Everything trains tiny random models on a few short MultiWD rows (``max_chars`` keeps sequences
+short), so the whole file stays within a few minutes on 2 cores.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from phyassist.errors import UserError
+
+pytestmark = pytest.mark.slow
+
+# Short rows and tiny batches: a step of a 2-layer model then takes well under a second.
+TINY = dict(dataset="MultiWD", max_train_examples=8, max_eval_examples=2, max_chars=700,
+            per_device_train_batch_size=2, per_device_eval_batch_size=2, logging_steps=1, save_steps=100,
+            eval_strategy="no", dataloader_pin_memory=False)
+
+
+def _config(base, out, **kw):
+    from phyassist.train.config import load_config
+
+    return load_config(None, base_model=str(base), output_dir=str(out), **{**TINY, **kw})
+
+
+def _env(data_dir):
+    env = dict(os.environ, PHYASSIST_DATA_DIR=str(data_dir), HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false",
+               OMP_NUM_THREADS="1")
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2]) + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
+@pytest.fixture(autouse=True)
+def _data_env(data_dir, monkeypatch):
+    monkeypatch.setenv("PHYASSIST_DATA_DIR", str(data_dir))
+
+
+@pytest.mark.parametrize("arch", ["llama", "mixtral"])
+def test_one_step_changes_lora_weights_only(arch, request, tmp_path):
+    import torch
+
+    from phyassist.train.trainer import build_trainer
+
+    base = request.getfixturevalue(f"tiny_{arch}_dir")
+    prep = build_trainer(_config(base, tmp_path / "run", max_steps=1, lora_dropout=0.0, learning_rate=1e-2,
+                                    warmup_steps=0))  # a warmup step would have lr 0
+    model = prep.trainer.model
+    tok = prep.trainer.processing_class
+    assert tok.pad_token_id != tok.eos_token_id
+    row = prep.trainer.train_dataset[0]
+    answer = [t for t, lab in zip(row["input_ids"], row["labels"]) if lab != -100]
+    prompt = row["input_ids"][: len(row["input_ids"]) - len(answer)]
+    assert all(lab == -100 for lab in row["labels"][: len(prompt)])  # no loss on the prompt ...
+    assert tok.decode(answer).lstrip().startswith(("Yes", "No"))  # ... only on the assistant's answer
+    assert "Question:" in tok.decode(prompt) and tok.eos_token_id in answer[-2:]  # learns to stop
+    before = {n: p.detach().clone() for n, p in model.named_parameters()}
+    prep.trainer.train()
+    lora = {n for n in before if "lora_" in n}
+    changed = {n for n, p in model.named_parameters() if not torch.equal(p.detach(), before[n])}
+    assert lora and changed, "nothing trained"
+    assert changed <= lora, f"base weights changed: {sorted(changed - lora)[:3]}"
+    assert {n for n in lora if "lora_B" in n} <= changed  # B starts at zero: every adapted layer moved
+    if arch == "mixtral":  # the MoE router `gate` is adapted, as in the seed's q,k,v,o,gate
+        assert any(".mlp.gate.lora_B" in n for n in changed)
+    else:
+        assert any(".mlp.down_proj.lora_B" in n for n in changed)
+
+
+@pytest.mark.parametrize("bf16", [False, True], ids=["fp32-compute", "bf16-compute"])
+def test_qlora_cpu_gradients_match_dequantized_fp32(tiny_llama_dir, tmp_path, bf16):
+    """QLoRA LoRA gradients equal those of an fp32 model holding the dequantized 4-bit weights,
+    also after an eval-mode pass (which on AVX512-BF16 CPUs would repack weights for a kernel
+    without autograd if ``keep_4bit_trainable`` did not prevent it).
+
+    The tolerance follows the 4-bit layers' compute dtype: fp32 compute must match to rounding; bf16
+    compute (the default where the CPU has native bf16) rounds every matmul input to 8 mantissa bits,
+    so each gradient may differ by a few percent in relative norm (0.5-1.2% measured on an AVX512-BF16
+    EPYC), never more."""
+    import bitsandbytes as bnb
+    import torch
+    from peft import get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    from phyassist.models import resolve_base
+    from phyassist.train.lora import load_base_for_training, lora_config
+
+    cfg = _config(tiny_llama_dir, tmp_path / "q", quantization="nf4", lora_dropout=0.0, bf16=bf16)
+    preset = resolve_base(cfg.base_model)
+    qmodel, _ = load_base_for_training(cfg, preset)
+    layers = [(n, m) for n, m in qmodel.named_modules() if isinstance(m, bnb.nn.Linear4bit)]
+    assert layers and all(not m.support_avx512bf16_for_cpu for _, m in layers)
+    compute = {m.compute_dtype for _, m in layers}
+    assert compute == {torch.bfloat16 if bf16 else torch.float32}
+    ref = AutoModelForCausalLM.from_pretrained(tiny_llama_dir, dtype=torch.float32)
+    for name, module in layers:
+        w = bnb.functional.dequantize_4bit(module.weight.data, module.weight.quant_state).float()
+        ref.get_submodule(name).weight.data.copy_(w)
+    q = get_peft_model(qmodel, lora_config(cfg, preset, qmodel))
+    r = get_peft_model(ref, lora_config(cfg, preset, ref))
+    gen = torch.Generator().manual_seed(0)
+    for (nq, pq), (nr, pr) in zip(q.named_parameters(), r.named_parameters()):
+        assert nq == nr
+        if "lora_" in nq:  # nonzero B so that gradients reach A and flow through every layer
+            pq.data.copy_(torch.randn(pq.shape, generator=gen) * 0.05)
+            pr.data.copy_(pq.data)
+    ids = torch.randint(0, 1000, (2, 24), generator=gen)
+    q.eval()
+    with torch.no_grad():
+        q(input_ids=ids)
+    for m in (q, r):
+        m.train()
+        m(input_ids=ids, labels=ids).loss.backward()
+    grads = [(nq, pq.grad, pr.grad) for (nq, pq), (_, pr) in zip(q.named_parameters(), r.named_parameters())
+             if pq.requires_grad]
+    assert grads and all(gq is not None for _, gq, _ in grads)
+    for name, gq, gr in grads:
+        assert gr.abs().max() > 0, name
+        if compute == {torch.float32}:
+            torch.testing.assert_close(gq, gr, rtol=1e-4, atol=1e-6, msg=lambda m: f"{name}: {m}")
+        else:  # bf16: relative norm of the difference, with headroom over the measured 1.2%
+            rel = float((gq.float() - gr).norm() / gr.norm())
+            assert rel < 0.05, f"{name}: relative difference {rel:.4f} with bf16 compute"
+    # the first layer's A gradients exist only if the gradient flowed back through 4-bit base layers
+    assert any("layers.0." in n and "lora_A" in n and g.abs().max() > 0 for n, g, _ in grads)
+
+
+def _cli(args, data_dir, **kw):
+    return [sys.executable, "-m", "phyassist.cli", "train", *args]
+
+
+def _tiny_args(base, out, steps):
+    return ["--dataset", "MultiWD", "--base-model", str(base), "--output-dir", str(out), "--max-steps", str(steps),
+            "--batch-size", "2", "--max-train-examples", "16", "--max_chars", "700", "--save_steps", "2",
+            "--max_eval_examples", "2", "--logging_steps", "1", "--dataloader_pin_memory", "false",
+            "--eval_strategy", "no"]
+
+
+def test_resume_after_kill_reaches_same_step_count(tiny_llama_dir, data_dir, tmp_path):
+    out = tmp_path / "run"
+    cmd = _cli(_tiny_args(tiny_llama_dir, out, 12), data_dir)
+    proc = subprocess.Popen(cmd, env=_env(data_dir), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 150
+    try:
+        while not (out / "checkpoint-2" / "trainer_state.json").exists():
+            assert proc.poll() is None, f"run ended before its first checkpoint: {proc.stderr.read()[-2000:]}"
+            assert time.time() < deadline, "no checkpoint within 150 s"
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait(30)
+    assert not (out / "adapter_model.safetensors").exists(), "the run finished before it was killed"
+    done = subprocess.run(cmd, env=_env(data_dir), capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr[-3000:]
+    metrics = json.loads((out / "train_metrics.json").read_text())
+    assert metrics["summary"]["resumed_from"] and metrics["summary"]["resumed_from"].startswith("checkpoint-")
+    assert metrics["summary"]["steps"] == 12
+    assert "resumed from" in done.stdout
+    # the adapter folder
+    names = {p.name for p in out.iterdir()}
+    assert {"adapter_model.safetensors", "adapter_config.json", "tokenizer.json", "phyassist_config.yaml",
+            "data_report.json", "train_metrics.json", "loss_curve.png", "versions.json"} <= names
+    assert not any(n.startswith("checkpoint-") for n in names)
+    assert json.loads((out / "adapter_config.json").read_text())["base_model_name_or_path"] == "phyassist-tests/tiny-llama"
+    assert set(json.loads((out / "versions.json").read_text())) >= {"torch", "transformers", "peft", "trl", "python"}
+    report = json.loads((out / "data_report.json").read_text())
+    assert report["training"]["token_lengths"]["train"]["n"] == 16 and report["notes"]
+    assert metrics["summary"]["quantization"] == "lora" and metrics["summary"]["max_length"] % 64 == 0
+    # rerunning a finished run, or another run into the same folder, is refused (in-process: no start-up cost)
+    from phyassist.train.config import parse_args
+    from phyassist.train.trainer import train
+
+    with pytest.raises(UserError, match="already holds this finished run; pass --overwrite"):
+        train(parse_args(_tiny_args(tiny_llama_dir, out, 12))[0])
+    with pytest.raises(UserError, match=r"holds a different run \(`lora_r`: 16 there, 4 now\)"):
+        train(parse_args([*_tiny_args(tiny_llama_dir, out, 12), "--lora-r", "4"])[0])
+
+
+def test_two_process_accelerate_run_saves_one_adapter(tiny_llama_dir, data_dir, tmp_path):
+    out = tmp_path / "ddp"
+    repo = Path(__file__).resolve().parents[2]
+    cmd = [sys.executable, "-m", "accelerate.commands.launch", "--config_file",
+           str(repo / "recipes/accelerate_configs/ddp.yaml"), "--num_processes", "2", "--num_machines", "1",
+           "--mixed_precision", "no", "--dynamo_backend", "no",
+           "-m", "phyassist.cli", "train", *_tiny_args(tiny_llama_dir, out, 2)]
+    done = subprocess.run(cmd, env=_env(data_dir), capture_output=True, text=True, timeout=240, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    summary = json.loads((out / "train_metrics.json").read_text())["summary"]
+    assert summary["processes"] == 2 and summary["steps"] == 2
+    assert done.stdout.count("validation loss") == 1  # the summary comes from the main process only
+    assert len(list(out.glob("**/adapter_model.safetensors"))) == 1
+
+
+# --- configuration errors: one line naming the field -------------------------------------------------
+
+
+def test_config_precedence_defaults_yaml_flags(tmp_path):
+    from phyassist.train.config import load_config
+
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text("dataset: MultiWD\nlora_r: 4\nlearning_rate: 1e-3\nlr_scheduler_type: constant\n")
+    cfg = load_config(recipe, lora_r=8)
+    assert (cfg.lora_r, cfg.learning_rate, cfg.lr_scheduler_type.value, cfg.lora_alpha) == (8, 1e-3, "constant", 32)
+
+
+def test_cli_without_config_uses_the_base_recipe(tmp_path):
+    """`phyassist train --dataset SAD` on a CPU gets the embedded base's small recipe, flags still win."""
+    import yaml
+
+    from phyassist.train.config import parse_args
+
+    repo = Path(__file__).resolve().parents[2]
+    recipe = yaml.safe_load((repo / "recipes/smollm2-135m-instruct/lora.yaml").read_text())
+    cfg, _ = parse_args(["--dataset", "SAD", "--output-dir", str(tmp_path / "o"), "--lora-r", "4"])
+    assert (cfg.dataset, cfg.max_steps, cfg.lora_dropout, cfg.lora_r) == ("SAD", recipe["max_steps"], recipe["lora_dropout"], 4)
+    explicit = tmp_path / "mine.yaml"
+    explicit.write_text("dataset: SAD\nlora_dropout: 0.1\n")
+    cfg, _ = parse_args(["--config", str(explicit), "--output-dir", str(tmp_path / "p")])
+    assert (cfg.max_steps, cfg.lora_dropout) == (-1, 0.1)  # an explicit recipe replaces the default one
+
+
+@pytest.mark.parametrize("kw, match", [
+    (dict(dataset="NoSuchTask"), "unknown dataset 'NoSuchTask'"),
+    (dict(dataset="CAMS"), "test-only"),
+    (dict(base_model="no-such-preset"), "unknown base model 'no-such-preset'"),
+    (dict(lora_r=0), r"`lora_r` must be positive, got 0"),
+    (dict(learning_rate=-1e-4), r"`learning_rate` must be positive, got -0.0001"),
+    (dict(per_device_train_batch_size=0), r"`per_device_train_batch_size` must be positive"),
+    (dict(max_steps=0), r"`max_steps` must be positive"),
+    (dict(max_length=-5), r"`max_length` must be positive, got -5"),
+    (dict(quantization="int3"), r"`quantization` must be 'auto', 'none', 'nf4' or 'fp4'"),
+    (dict(lora_alpha="many"), r"`lora_alpha` must be positive, got many"),
+    (dict(lora_rank=8), r"unknown config key `lora_rank` in the arguments \(did you mean `lora_r`\?\)"),
+])
+def test_config_errors(kw, match):
+    from phyassist.train.config import load_config
+
+    with pytest.raises(UserError, match=match):
+        load_config(None, **{"dataset": "MultiWD", **kw})
+
+
+def test_unknown_recipe_key_names_file_and_key(tmp_path):
+    from phyassist.train.config import load_config
+
+    recipe = tmp_path / "bad.yaml"
+    recipe.write_text("dataset: MultiWD\nlora_rr: 8\n")
+    with pytest.raises(UserError, match=r"unknown config key `lora_rr` in .*bad.yaml"):
+        load_config(recipe)
+
+
+def test_dataset_too_small_for_one_batch(tiny_llama_dir, tmp_path):
+    from phyassist.train.trainer import train
+
+    with pytest.raises(UserError, match=r"4 usable train rows, too few for one batch of 8"):
+        train(_config(tiny_llama_dir, tmp_path / "small", max_train_examples=4, per_device_train_batch_size=8))
+
+
+def test_output_dir_with_foreign_files_is_refused(tiny_llama_dir, tmp_path):
+    from phyassist.train.trainer import train
+
+    out = tmp_path / "busy"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    with pytest.raises(UserError, match=r"`output_dir` .*busy already exists and is not empty; pass --overwrite"):
+        train(_config(tiny_llama_dir, out, max_steps=1))
+    with pytest.raises(UserError, match=r"holds no phyassist run; refusing to delete it"):
+        train(_config(tiny_llama_dir, out, max_steps=1, overwrite=True))
+    assert (out / "notes.txt").read_text() == "mine"
+
+
+def test_cli_error_is_one_line_exit_2(capsys, tmp_path):
+    from phyassist.cli import main
+
+    recipe = tmp_path / "bad.yaml"
+    recipe.write_text("dataset: MultiWD\nwarmup: 3\n")
+    assert main(["train", "--config", str(recipe)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"phyassist: error: unknown config key `warmup` in {recipe} (did you mean `warmup_steps`?); "
+                   "expected a TrainConfig field"]
+
+
+def test_balanced_subsample_takes_labels_in_turn():
+    from datasets import Dataset
+
+    from phyassist.train.splits import balanced_subsample
+
+    ds = Dataset.from_dict({"label": ["no"] * 30 + ["yes"] * 10, "i": list(range(40))})
+    for n, want in ((16, {"no": 8, "yes": 8}), (30, {"no": 20, "yes": 10}), (None, {"no": 30, "yes": 10})):
+        sample = balanced_subsample(ds, n, seed=3)
+        assert {k: sample["label"].count(k) for k in ("no", "yes")} == want
+        assert len(set(sample["i"])) == len(sample)  # no row twice
+    assert balanced_subsample(ds, 16, seed=3)["i"] == balanced_subsample(ds, 16, seed=3)["i"]
+    assert balanced_subsample(ds, 16, seed=3)["i"] != balanced_subsample(ds, 16, seed=4)["i"]
+
+
+def test_balance_labels_evens_the_train_sample_and_says_so(tiny_llama_dir, smol_tokenizer, tmp_path):
+    """MultiWD's rows are mostly "no"; balance_labels=true samples yes and no equally and notes it."""
+    from collections import Counter
+
+    from phyassist.data.prepare import prepare_dataset
+    from phyassist.evaluation.labels import parse_label
+    from phyassist.train.splits import prepare_splits
+
+    full = prepare_dataset("MultiWD", seed=42)[0]["train"]
+    assert Counter(full["label"])["no"] > Counter(full["label"])["yes"]  # the premise
+    cfg = _config(tiny_llama_dir, tmp_path / "o", max_train_examples=40, max_chars=None, balance_labels=True)
+    train_ds, _, _, report = prepare_splits(cfg, smol_tokenizer)
+    note = next(n for n in report["notes"] if n.startswith("label-balanced sample"))
+    assert note == f"label-balanced sample of 40 of {len(full)} train rows: no 20, yes 20"
+    # what the model is trained to answer: the gold label each completion states
+    answers = Counter(parse_label("MultiWD", c[-1]["content"]) for c in train_ds["completion"])
+    dropped = report["training"]["dropped_too_long"]["train"]
+    assert sum(answers.values()) == len(train_ds) == 40 - dropped and None not in answers
+    assert min(answers["yes"], answers["no"]) >= 20 - dropped
