@@ -341,3 +341,17 @@ def tiny_root(tmp_path) -> Path:
     (root / "counsel-chat").mkdir(parents=True)
     shutil.copy(FIXTURES / "counsel_small.csv", root / "counsel-chat/20200325_counsel_chat.csv")
     return root
+
+
+# ---- training fixtures (tests/train/): tiny configs that train in seconds --------------------------
+# Short rows and tiny batches: a step of a 2-layer model then takes well under a second.
+TINY = dict(dataset="MultiWD", max_train_examples=8, max_eval_examples=2, max_chars=700,
+            per_device_train_batch_size=2, per_device_eval_batch_size=2, logging_steps=1, save_steps=100,
+            eval_strategy="no", dataloader_pin_memory=False)
+
+
+def tiny_train_config(base, out, **kw):
+    """A TrainConfig for a tiny model on a few short MultiWD rows."""
+    from phyassist.train.config import load_config
+
+    return load_config(None, base_model=str(base), output_dir=str(out), **{**TINY, **kw})

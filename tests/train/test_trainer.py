@@ -15,22 +15,11 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import tiny_train_config
 
 from phyassist.errors import UserError
 
 pytestmark = pytest.mark.slow
-
-# Short rows and tiny batches: a step of a 2-layer model then takes well under a second.
-TINY = dict(dataset="MultiWD", max_train_examples=8, max_eval_examples=2, max_chars=700,
-            per_device_train_batch_size=2, per_device_eval_batch_size=2, logging_steps=1, save_steps=100,
-            eval_strategy="no", dataloader_pin_memory=False)
-
-
-def _config(base, out, **kw):
-    from phyassist.train.config import load_config
-
-    return load_config(None, base_model=str(base), output_dir=str(out), **{**TINY, **kw})
-
 
 def _env(data_dir):
     env = dict(os.environ, PHYASSIST_DATA_DIR=str(data_dir), HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false",
@@ -51,7 +40,7 @@ def test_one_step_changes_lora_weights_only(arch, request, tmp_path):
     from phyassist.train.trainer import build_trainer
 
     base = request.getfixturevalue(f"tiny_{arch}_dir")
-    prep = build_trainer(_config(base, tmp_path / "run", max_steps=1, lora_dropout=0.0, learning_rate=1e-2,
+    prep = build_trainer(tiny_train_config(base, tmp_path / "run", max_steps=1, lora_dropout=0.0, learning_rate=1e-2,
                                     warmup_steps=0))  # a warmup step would have lr 0
     model = prep.trainer.model
     tok = prep.trainer.processing_class
@@ -93,7 +82,7 @@ def test_qlora_cpu_gradients_match_dequantized_fp32(tiny_llama_dir, tmp_path, bf
     from phyassist.models import resolve_base
     from phyassist.train.lora import load_base_for_training, lora_config
 
-    cfg = _config(tiny_llama_dir, tmp_path / "q", quantization="nf4", lora_dropout=0.0, bf16=bf16)
+    cfg = tiny_train_config(tiny_llama_dir, tmp_path / "q", quantization="nf4", lora_dropout=0.0, bf16=bf16)
     preset = resolve_base(cfg.base_model)
     qmodel, _ = load_base_for_training(cfg, preset)
     layers = [(n, m) for n, m in qmodel.named_modules() if isinstance(m, bnb.nn.Linear4bit)]
@@ -199,68 +188,11 @@ def test_two_process_accelerate_run_saves_one_adapter(tiny_llama_dir, data_dir, 
     assert len(list(out.glob("**/adapter_model.safetensors"))) == 1
 
 
-# --- configuration errors: one line naming the field -------------------------------------------------
-
-
-def test_config_precedence_defaults_yaml_flags(tmp_path):
-    from phyassist.train.config import load_config
-
-    recipe = tmp_path / "r.yaml"
-    recipe.write_text("dataset: MultiWD\nlora_r: 4\nlearning_rate: 1e-3\nlr_scheduler_type: constant\n")
-    cfg = load_config(recipe, lora_r=8)
-    assert (cfg.lora_r, cfg.learning_rate, cfg.lr_scheduler_type.value, cfg.lora_alpha) == (8, 1e-3, "constant", 32)
-
-
-def test_cli_without_config_uses_the_base_recipe(tmp_path):
-    """`phyassist train --dataset SAD` on a CPU gets the embedded base's small recipe, flags still win."""
-    import yaml
-
-    from phyassist.train.config import parse_args
-
-    repo = Path(__file__).resolve().parents[2]
-    recipe = yaml.safe_load((repo / "recipes/smollm2-135m-instruct/lora.yaml").read_text())
-    cfg, _ = parse_args(["--dataset", "SAD", "--output-dir", str(tmp_path / "o"), "--lora-r", "4"])
-    assert (cfg.dataset, cfg.max_steps, cfg.lora_dropout, cfg.lora_r) == ("SAD", recipe["max_steps"], recipe["lora_dropout"], 4)
-    explicit = tmp_path / "mine.yaml"
-    explicit.write_text("dataset: SAD\nlora_dropout: 0.1\n")
-    cfg, _ = parse_args(["--config", str(explicit), "--output-dir", str(tmp_path / "p")])
-    assert (cfg.max_steps, cfg.lora_dropout) == (-1, 0.1)  # an explicit recipe replaces the default one
-
-
-@pytest.mark.parametrize("kw, match", [
-    (dict(dataset="NoSuchTask"), "unknown dataset 'NoSuchTask'"),
-    (dict(dataset="CAMS"), "test-only"),
-    (dict(base_model="no-such-preset"), "unknown base model 'no-such-preset'"),
-    (dict(lora_r=0), r"`lora_r` must be positive, got 0"),
-    (dict(learning_rate=-1e-4), r"`learning_rate` must be positive, got -0.0001"),
-    (dict(per_device_train_batch_size=0), r"`per_device_train_batch_size` must be positive"),
-    (dict(max_steps=0), r"`max_steps` must be positive"),
-    (dict(max_length=-5), r"`max_length` must be positive, got -5"),
-    (dict(quantization="int3"), r"`quantization` must be 'auto', 'none', 'nf4' or 'fp4'"),
-    (dict(lora_alpha="many"), r"`lora_alpha` must be positive, got many"),
-    (dict(lora_rank=8), r"unknown config key `lora_rank` in the arguments \(did you mean `lora_r`\?\)"),
-])
-def test_config_errors(kw, match):
-    from phyassist.train.config import load_config
-
-    with pytest.raises(UserError, match=match):
-        load_config(None, **{"dataset": "MultiWD", **kw})
-
-
-def test_unknown_recipe_key_names_file_and_key(tmp_path):
-    from phyassist.train.config import load_config
-
-    recipe = tmp_path / "bad.yaml"
-    recipe.write_text("dataset: MultiWD\nlora_rr: 8\n")
-    with pytest.raises(UserError, match=r"unknown config key `lora_rr` in .*bad.yaml"):
-        load_config(recipe)
-
-
 def test_dataset_too_small_for_one_batch(tiny_llama_dir, tmp_path):
     from phyassist.train.trainer import train
 
     with pytest.raises(UserError, match=r"4 usable train rows, too few for one batch of 8"):
-        train(_config(tiny_llama_dir, tmp_path / "small", max_train_examples=4, per_device_train_batch_size=8))
+        train(tiny_train_config(tiny_llama_dir, tmp_path / "small", max_train_examples=4, per_device_train_batch_size=8))
 
 
 def test_output_dir_with_foreign_files_is_refused(tiny_llama_dir, tmp_path):
@@ -270,53 +202,7 @@ def test_output_dir_with_foreign_files_is_refused(tiny_llama_dir, tmp_path):
     out.mkdir()
     (out / "notes.txt").write_text("mine")
     with pytest.raises(UserError, match=r"`output_dir` .*busy already exists and is not empty; pass --overwrite"):
-        train(_config(tiny_llama_dir, out, max_steps=1))
+        train(tiny_train_config(tiny_llama_dir, out, max_steps=1))
     with pytest.raises(UserError, match=r"holds no phyassist run; refusing to delete it"):
-        train(_config(tiny_llama_dir, out, max_steps=1, overwrite=True))
+        train(tiny_train_config(tiny_llama_dir, out, max_steps=1, overwrite=True))
     assert (out / "notes.txt").read_text() == "mine"
-
-
-def test_cli_error_is_one_line_exit_2(capsys, tmp_path):
-    from phyassist.cli import main
-
-    recipe = tmp_path / "bad.yaml"
-    recipe.write_text("dataset: MultiWD\nwarmup: 3\n")
-    assert main(["train", "--config", str(recipe)]) == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert err == [f"phyassist: error: unknown config key `warmup` in {recipe} (did you mean `warmup_steps`?); "
-                   "expected a TrainConfig field"]
-
-
-def test_balanced_subsample_takes_labels_in_turn():
-    from datasets import Dataset
-
-    from phyassist.train.splits import balanced_subsample
-
-    ds = Dataset.from_dict({"label": ["no"] * 30 + ["yes"] * 10, "i": list(range(40))})
-    for n, want in ((16, {"no": 8, "yes": 8}), (30, {"no": 20, "yes": 10}), (None, {"no": 30, "yes": 10})):
-        sample = balanced_subsample(ds, n, seed=3)
-        assert {k: sample["label"].count(k) for k in ("no", "yes")} == want
-        assert len(set(sample["i"])) == len(sample)  # no row twice
-    assert balanced_subsample(ds, 16, seed=3)["i"] == balanced_subsample(ds, 16, seed=3)["i"]
-    assert balanced_subsample(ds, 16, seed=3)["i"] != balanced_subsample(ds, 16, seed=4)["i"]
-
-
-def test_balance_labels_evens_the_train_sample_and_says_so(tiny_llama_dir, smol_tokenizer, tmp_path):
-    """MultiWD's rows are mostly "no"; balance_labels=true samples yes and no equally and notes it."""
-    from collections import Counter
-
-    from phyassist.data.prepare import prepare_dataset
-    from phyassist.evaluation.labels import parse_label
-    from phyassist.train.splits import prepare_splits
-
-    full = prepare_dataset("MultiWD", seed=42)[0]["train"]
-    assert Counter(full["label"])["no"] > Counter(full["label"])["yes"]  # the premise
-    cfg = _config(tiny_llama_dir, tmp_path / "o", max_train_examples=40, max_chars=None, balance_labels=True)
-    train_ds, _, _, report = prepare_splits(cfg, smol_tokenizer)
-    note = next(n for n in report["notes"] if n.startswith("label-balanced sample"))
-    assert note == f"label-balanced sample of 40 of {len(full)} train rows: no 20, yes 20"
-    # what the model is trained to answer: the gold label each completion states
-    answers = Counter(parse_label("MultiWD", c[-1]["content"]) for c in train_ds["completion"])
-    dropped = report["training"]["dropped_too_long"]["train"]
-    assert sum(answers.values()) == len(train_ds) == 40 - dropped and None not in answers
-    assert min(answers["yes"], answers["no"]) >= 20 - dropped

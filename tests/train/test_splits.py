@@ -1,0 +1,48 @@
+"""Training rows (phyassist.train.splits): label-balanced sampling and what the report says about it."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import tiny_train_config
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(autouse=True)
+def _data_env(data_dir, monkeypatch):
+    monkeypatch.setenv("PHYASSIST_DATA_DIR", str(data_dir))
+
+
+def test_balanced_subsample_takes_labels_in_turn():
+    from datasets import Dataset
+
+    from phyassist.train.splits import balanced_subsample
+
+    ds = Dataset.from_dict({"label": ["no"] * 30 + ["yes"] * 10, "i": list(range(40))})
+    for n, want in ((16, {"no": 8, "yes": 8}), (30, {"no": 20, "yes": 10}), (None, {"no": 30, "yes": 10})):
+        sample = balanced_subsample(ds, n, seed=3)
+        assert {k: sample["label"].count(k) for k in ("no", "yes")} == want
+        assert len(set(sample["i"])) == len(sample)  # no row twice
+    assert balanced_subsample(ds, 16, seed=3)["i"] == balanced_subsample(ds, 16, seed=3)["i"]
+    assert balanced_subsample(ds, 16, seed=3)["i"] != balanced_subsample(ds, 16, seed=4)["i"]
+
+
+def test_balance_labels_evens_the_train_sample_and_says_so(tiny_llama_dir, smol_tokenizer, tmp_path):
+    """MultiWD's rows are mostly "no"; balance_labels=true samples yes and no equally and notes it."""
+    from collections import Counter
+
+    from phyassist.data.prepare import prepare_dataset
+    from phyassist.evaluation.labels import parse_label
+    from phyassist.train.splits import prepare_splits
+
+    full = prepare_dataset("MultiWD", seed=42)[0]["train"]
+    assert Counter(full["label"])["no"] > Counter(full["label"])["yes"]  # the premise
+    cfg = tiny_train_config(tiny_llama_dir, tmp_path / "o", max_train_examples=40, max_chars=None, balance_labels=True)
+    train_ds, _, _, report = prepare_splits(cfg, smol_tokenizer)
+    note = next(n for n in report["notes"] if n.startswith("label-balanced sample"))
+    assert note == f"label-balanced sample of 40 of {len(full)} train rows: no 20, yes 20"
+    # what the model is trained to answer: the gold label each completion states
+    answers = Counter(parse_label("MultiWD", c[-1]["content"]) for c in train_ds["completion"])
+    dropped = report["training"]["dropped_too_long"]["train"]
+    assert sum(answers.values()) == len(train_ds) == 40 - dropped and None not in answers
+    assert min(answers["yes"], answers["no"]) >= 20 - dropped
