@@ -22,7 +22,8 @@ def recipe_path(relative: str) -> Path | None:
     resource = files(PACKAGE).joinpath(*relative.split("/"))
     if not resource.is_file():
         return None
-    with as_file(resource) as path:  # a real path for wheels and editable installs alike
+    # wheels and editable installs put package data on disk, so this is the file itself, valid after return
+    with as_file(resource) as path:
         return Path(path)
 
 

@@ -41,7 +41,7 @@ def test_one_step_changes_lora_weights_only(arch, request, tmp_path):
 
     base = request.getfixturevalue(f"tiny_{arch}_dir")
     prep = build_trainer(tiny_train_config(base, tmp_path / "run", max_steps=1, lora_dropout=0.0, learning_rate=1e-2,
-                                    warmup_steps=0))  # a warmup step would have lr 0
+                                                  warmup_steps=0))  # a warmup step would have lr 0
     model = prep.trainer.model
     tok = prep.trainer.processing_class
     assert tok.pad_token_id != tok.eos_token_id
