@@ -24,15 +24,17 @@ def main() -> None:
     from transformers import BertConfig, BertForSequenceClassification
 
     from phyassist.data.loading import load_imhi
-    from phyassist.evaluation.labels import explanation, get_classifier, infer_labels
+    from phyassist.evaluation.labeler import make_labeler
+    from phyassist.evaluation.labels import explanation
     from phyassist.models import load_tokenizer
 
     rows = load_imhi("MultiWD", "test")[: args.n]
     texts = [explanation(r["response"]) for r in rows]
     queries = [r["query"] for r in rows]
-    get_classifier("MultiWD").predict(texts[:1])  # training/caching and loading are one-offs, not timed (nor BERT's)
+    labeler = make_labeler("MultiWD")  # finding, building or fetching and loading are one-offs, not timed (nor BERT's)
+    labeler(texts[:1], queries[:1])
     t0 = time.perf_counter()
-    preds = infer_labels("MultiWD", texts, queries)
+    preds = labeler(texts, queries)
     ours = len(texts) / (time.perf_counter() - t0)
     acc = sum(p == r["label"] for p, r in zip(preds, rows)) / len(rows) * 100
 

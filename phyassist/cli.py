@@ -1,14 +1,17 @@
-"""The ``phyassist`` command: ``data``, ``train``, ``eval``, ``publish`` and ``push``.
+"""The ``phyassist`` command: ``data``, ``train``, ``eval``, ``publish``, ``push`` and ``labels``.
 
 Each subcommand is a config dataclass and a ``main(config)`` function in the part that does the
 work; its flags are built from the dataclass by ``phyassist.config`` (every field a flag,
 ``--config recipe.yaml``, then flags). Modules are imported only when their subcommand runs, so
-``phyassist --help`` stays fast. Errors users can fix are one line on stderr and exit code 2.
+``phyassist --help`` stays fast, and the base install (no torch) runs ``data`` and ``push``; a command
+whose extra is missing says which one to install. Errors users can fix are one line on stderr and exit
+code 2.
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import logging
 import sys
 
@@ -26,7 +29,15 @@ COMMANDS = {
                 "train, evaluate base and adapter, write the model card, stage and push"),
     "push": ("phyassist.hub.push:PushConfig", "phyassist.hub.push:main",
              "push a staged adapter, metric module or Space folder to the Hub"),
+    "labels": ("phyassist.evaluation.label_cli:ACTIONS", None,
+               "build the IMHI label classifiers, or show which set the metric uses"),
 }
+
+# the extra a command's models come with; the other commands run on the base install
+EXTRAS = {"train": "train", "eval": "train", "publish": "train"}
+# modules only the extras bring: one of them missing means an extra to install, not a bug
+EXTRA_MODULES = {"torch", "transformers", "peft", "trl", "accelerate", "bitsandbytes", "gguf", "matplotlib", "jinja2",
+                 "gradio", "evaluate"}
 
 
 def _load(target: str):
@@ -69,8 +80,21 @@ def _run(argv: list[str], prog: str) -> int:
 
 def run_command(command: str, rest: list[str], prog: str) -> int:
     """Parse ``rest`` into the command's config and run it; ``prog`` names it in help and errors."""
+    try:
+        return _run_command(command, rest, prog)
+    except ModuleNotFoundError as e:
+        missing = (e.name or "").partition(".")[0]
+        if missing not in EXTRA_MODULES or importlib.util.find_spec(missing) is not None:
+            raise
+        extra = EXTRAS.get(command, "all")
+        print(f"{prog}: needs the {extra!r} extra (pip install 'phyassist[{extra}]'); missing module {missing!r}",
+              file=sys.stderr)
+        return 2
+
+
+def _run_command(command: str, rest: list[str], prog: str) -> int:
     config_target, main_target, help_text = COMMANDS[command]
-    if command == "data":
+    if main_target is None:  # a command with actions: `phyassist data list`, `phyassist labels build`
         actions = _load(config_target)
         if not rest or rest[0] not in actions:
             if rest and rest[0] in ("-h", "--help"):

@@ -5,6 +5,8 @@ YAML``, so every field is a flag (``--max_steps`` and ``--max-steps``) with the 
 carries. Precedence: field defaults < recipe YAML < flags. ``build_config(cls, recipe, **overrides)``
 does the same for code. A recipe key or override that is not a field is a one-line ``UserError``
 naming the file and the key, with a did-you-mean; so is a recipe that is not a YAML mapping.
+Without transformers (the base install: ``phyassist data``, ``phyassist push``) the same flags come
+from a plain argparse parser built the way ``HfArgumentParser`` builds them.
 """
 
 from __future__ import annotations
@@ -85,11 +87,71 @@ def build_config(cls: type[T], recipe: str | Path | None = None, own: Sequence[s
         raise UserError(str(e).strip().splitlines()[0]) from None
 
 
-def make_parser(cls, prog: str, description: str | None = None):
-    """``HfArgumentParser`` over ``cls`` with ``--config`` (and ``-v/--verbose``) added."""
-    from transformers import HfArgumentParser
+def string_to_bool(value):
+    """transformers' ``string_to_bool`` (same name, same words), for the parser below."""
+    import argparse
 
-    parser = HfArgumentParser([cls], prog=prog, description=description, allow_abbrev=False)
+    if isinstance(value, bool):
+        return value
+    if value.lower() in ("yes", "true", "t", "y", "1"):
+        return True
+    if value.lower() in ("no", "false", "f", "n", "0"):
+        return False
+    raise argparse.ArgumentTypeError(f"Truthy value expected: got {value} but expected one of yes/no, true/false, "
+                                     "t/f, y/n, 1/0 (case insensitive).")
+
+
+def _plain_parser(cls, prog: str, description: str | None):
+    """The parser ``HfArgumentParser([cls])`` builds, for the field types of phyassist's own configs (str,
+    int, float, each optionally ``| None``; bool; list): the base install has no transformers."""
+    import argparse
+    import typing
+
+    parser = argparse.ArgumentParser(prog=prog, description=description, allow_abbrev=False,
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    hints = typing.get_type_hints(cls)
+    for f in dataclasses.fields(cls):
+        if not f.init:
+            continue
+        kwargs = dict(f.metadata)
+        aliases = kwargs.pop("aliases", [])
+        options = [f"--{f.name}", *([f"--{f.name.replace('_', '-')}"] if "_" in f.name else []),
+                   *([aliases] if isinstance(aliases, str) else aliases)]
+        kind = hints[f.name]
+        if kind in (str | None, int | None, float | None):
+            kind = typing.get_args(kind)[0]
+        if f.default is not dataclasses.MISSING:
+            kwargs["default"] = f.default
+        elif f.default_factory is not dataclasses.MISSING:
+            kwargs["default"] = f.default_factory()
+        elif kind is not bool:
+            kwargs["required"] = True
+        if kind is bool:  # `--flag` alone is True, `--flag false` is False
+            kwargs.update(type=string_to_bool, nargs="?", const=True, default=kwargs.get("default", False))
+        elif typing.get_origin(kind) is list:
+            kwargs.update(type=typing.get_args(kind)[0], nargs="+")
+        elif kind in (str, int, float):
+            kwargs["type"] = kind
+        else:
+            raise TypeError(f"{cls.__name__}.{f.name}: type {kind} needs transformers' HfArgumentParser")
+        parser.add_argument(*options, **kwargs)
+        if kind is bool and f.default is True:
+            parser.add_argument(f"--no_{f.name}", f"--no-{f.name.replace('_', '-')}", action="store_false",
+                                dest=f.name, **{k: v for k, v in f.metadata.items() if k != "aliases"})
+    return parser
+
+
+def make_parser(cls, prog: str, description: str | None = None):
+    """``HfArgumentParser`` over ``cls`` (the plain parser without transformers) with ``--config`` (and
+    ``-v/--verbose``) added."""
+    try:
+        from transformers import HfArgumentParser
+    except ModuleNotFoundError as e:
+        if e.name != "transformers":
+            raise
+        parser = _plain_parser(cls, prog, description)
+    else:
+        parser = HfArgumentParser([cls], prog=prog, description=description, allow_abbrev=False)
     parser.add_argument("--config", metavar="YAML", default=None,
                         help=f"recipe: a YAML mapping of {cls.__name__} fields (flags override it)")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")

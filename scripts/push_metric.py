@@ -1,50 +1,33 @@
-"""Push the `evaluate` module metrics/imhi to the Hub as a Space, so `evaluate.load("ORG/imhi")` works.
+"""Publish the IMHI metric: the label classifiers (a tagged model repo), then the `evaluate` module (a Space).
 
-    python scripts/push_metric.py                       # -> phyassist/imhi
-    python scripts/push_metric.py --repo-id ORG/imhi --private
+    phyassist labels build --out out/label-classifiers
+    python scripts/push_metric.py --classifiers out/label-classifiers          # -> phyassist/imhi-label-classifiers@v2, phyassist/imhi
+    python scripts/push_metric.py --skip-classifiers --repo-id ORG/imhi --private
 
-Needs a token (HF_TOKEN or `hf auth login`). The folder is pushed as it is (imhi.py, README.md metric
-card with Space front matter, app.py, requirements.txt); the push code is phyassist.hub.push's.
+Needs a token (HF_TOKEN or `hf auth login`). The classifiers are checked against their manifest before
+they are pushed; an existing tag is never moved. The work is phyassist.hub.metric's.
 """
 
 from __future__ import annotations
 
-import argparse
 import logging
 import sys
-from pathlib import Path
 
-from phyassist.errors import UserError, exit_code
-from phyassist.hub.push import push_folder
-
-logger = logging.getLogger("push_metric")
-METRIC_DIR = Path(__file__).resolve().parents[1] / "metrics" / "imhi"
-
-
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--folder", default=str(METRIC_DIR), help="metric module folder (default metrics/imhi)")
-    p.add_argument("--repo-id", default="phyassist/imhi", help="Space to create or update, ORG/NAME")
-    p.add_argument("--private", action="store_true", help="create the Space private")
-    return p
+from phyassist.config import parse_config
+from phyassist.errors import exit_code
+from phyassist.hub.metric import MetricPushConfig
+from phyassist.hub.metric import main as push_metric
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    return exit_code("push_metric", lambda: push(args))
 
+    def run():
+        cfg, _ = parse_config(MetricPushConfig, sys.argv[1:] if argv is None else argv, prog="push_metric.py",
+                              description=__doc__.splitlines()[0])
+        return push_metric(cfg)
 
-def push(args: argparse.Namespace) -> int:
-    logger.info("Pushing %s to the Space %s", args.folder, args.repo_id)
-    folder = Path(args.folder)
-    for name in ("imhi.py", "README.md", "app.py", "requirements.txt"):
-        if not (folder / name).exists():
-            raise UserError(f"{folder / name} is missing; expected an evaluate module folder")
-    url = push_folder(folder, args.repo_id, repo_type="space", private=args.private,
-                      commit_message="Upload the IMHI evaluate module")
-    print(f"Pushed {folder} to {url}; load it with evaluate.load({args.repo_id!r})")
-    return 0
+    return exit_code("push_metric.py", run)
 
 
 if __name__ == "__main__":

@@ -26,7 +26,8 @@ import gradio as gr
 
 from phyassist.data.tasks import TASKS
 from phyassist.errors import UserError
-from phyassist.evaluation.labels import infer_label
+from phyassist.evaluation.classifiers import ClassifiersNotFound
+from phyassist.evaluation.labeler import make_labeler
 from phyassist.serve.bank import BASE_CHOICE, AdapterBank, load_config
 from phyassist.serve.chat import (
     BOUNDS,
@@ -100,11 +101,22 @@ def make_chat_fn(bank: AdapterBank):
     return chat
 
 
-def _badge(label: str | None) -> str:
+def infer_label(task: str, answer: str, query: str | None = None) -> tuple[str | None, str]:
+    """(label, how): the published classifiers as the metric uses them; the parser alone, said so on the
+    badge, when this Space cannot reach them."""
+    try:
+        labeler = make_labeler(task, "learned")
+    except ClassifiersNotFound:
+        labeler = make_labeler(task, "strict")
+    return labeler([answer], [query])[0], labeler.method
+
+
+def _badge(label: str | None, method: str = "learned") -> str:
+    how = " (parser only)" if method == "strict" else ""
     if label is None:
-        text, kind = "label: unparsed", "none"
+        text, kind = f"label: unparsed{how}", "none"
     else:
-        text, kind = f"label: {label}", "ok"
+        text, kind = f"label: {label}{how}", "ok"
     return f'<span class="phy-badge phy-badge-{kind}" id="label-badge">{html.escape(text)}</span>'
 
 
@@ -140,8 +152,8 @@ def make_analyze_fn(bank: AdapterBank):
             yield notice, FAILURE, ""
             return
         try:
-            label = infer_label(task, answer, query=query)
-            yield notice, answer, _badge(label)
+            label, method = infer_label(task, answer, query=query)
+            yield notice, answer, _badge(label, method)
         except Exception:  # the answer stands; only the badge is missing
             logger.exception("Label inference failed")
             yield notice, answer, '<span class="phy-badge phy-badge-none" id="label-badge">label: unavailable</span>'

@@ -37,6 +37,17 @@ MISTRAL_STYLE_TEMPLATE = (
 )
 
 
+@pytest.fixture(autouse=True)
+def _label_classifier_lookup(monkeypatch):
+    """Each test finds label classifiers afresh, from what it sets up: no folder from the caller's shell."""
+    from phyassist.evaluation import classifiers
+
+    monkeypatch.delenv(classifiers.ENV_VAR, raising=False)
+    classifiers._FOUND.clear()
+    yield
+    classifiers._FOUND.clear()
+
+
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
     """The shared IMHI / counsel-chat data; tests that need it skip with a reason when it is absent."""
@@ -140,7 +151,8 @@ def imhi_results(tasks=("MultiWD",), offset: float = 0.0, bart: bool = False) ->
     for i, task in enumerate(tasks):
         out["tasks"][task] = {"n": 8, "weighted_f1": 41.25 + offset + i, "accuracy": 50.0 + offset,
                               "macro_f1": 30.0, "micro_f1": 50.0, "unparsed": 1, "labels": ["yes", "no"],
-                              "label_counts": {"yes": 4, "no": 4}, "confusion_matrix": [[2, 2], [2, 2]]}
+                              "label_counts": {"yes": 4, "no": 4}, "confusion_matrix": [[2, 2], [2, 2]],
+                              "label_method": "learned", "label_classifier": f"{task} v2 sha256:0123456789ab"}
         if bart:
             out["tasks"][task]["bart_score"] = -3.512
     return out
@@ -154,10 +166,12 @@ def tiny_adapter_dir(tmp_path_factory, tiny_llama_dir) -> Path:
 class HubStandIn:
     """A stand-in for the Hugging Face Hub HTTP API on loopback: the real Hub is unreachable here.
 
-    It answers the endpoints huggingface_hub's ``create_repo``/``create_commit``/``whoami`` call
-    (repos/create, validate-yaml, preupload, commit NDJSON, whoami-v2), tells the client to send every
-    file inline ("regular" upload mode, base64 in the commit NDJSON; no LFS or Xet), keeps each repo's
-    files, and records every request. ``fail_commits`` makes the next N commits answer HTTP 503.
+    It answers the endpoints huggingface_hub's ``create_repo``/``create_commit``/``create_tag``/
+    ``whoami``/``hf_hub_download`` call (repos/create, validate-yaml, preupload, commit NDJSON, tag,
+    whoami-v2, HEAD and GET of resolve/<revision>/<file>), tells the client to send every file inline
+    ("regular" upload mode, base64 in the commit NDJSON; no LFS or Xet), keeps each repo's files and a
+    snapshot per commit (so a tag or commit id resolves to the files it had), and records every
+    request. ``fail_commits`` makes the next N commits answer HTTP 503.
     """
 
     def __init__(self):
@@ -165,7 +179,12 @@ class HubStandIn:
         import http.server
         import threading
 
+        import hashlib
+
         self.requests, self.repos, self.commits, self.fail_commits = [], {}, [], 0
+        self.snapshots: dict[str, dict[str, dict[str, bytes]]] = {}  # commit id -> {repo: files}
+        # serve(repo, name, data) -> the bytes sent for a download; tests swap it to tamper with files
+        self.serve = lambda repo, name, data: data
         standin = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -180,11 +199,49 @@ class HubStandIn:
                 self.end_headers()
                 self.wfile.write(body)
 
+            def _resolve(self, head: bool):
+                # /{org}/{name}/resolve/{revision}/{path}, model repos only
+                parts = self.path.split("?")[0].strip("/").split("/")
+                if len(parts) < 5 or parts[2] != "resolve":
+                    return False
+                repo, rev, name = f"{parts[0]}/{parts[1]}", parts[3], "/".join(parts[4:])
+                if repo not in standin.repos:
+                    self.send_response(404)
+                    self.send_header("X-Error-Code", "RepoNotFound")
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return True
+                oid = standin.repos[repo]["tags"].get(rev, rev if rev in standin.snapshots else None)
+                if rev == "main" and standin.repos[repo]["head"]:
+                    oid = standin.repos[repo]["head"]
+                files = standin.snapshots.get(oid, {}).get(repo) if oid else None
+                if files is None or name not in files:
+                    self.send_response(404)
+                    self.send_header("X-Error-Code", "RevisionNotFound" if files is None else "EntryNotFound")
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return True
+                data = files[name]
+                self.send_response(200)
+                self.send_header("X-Repo-Commit", oid)
+                self.send_header("ETag", '"' + hashlib.sha1(data).hexdigest() + '"')
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                if not head:
+                    self.wfile.write(standin.serve(repo, name, data))
+                return True
+
+            def do_HEAD(self):
+                standin.requests.append(("HEAD", self.path, dict(self.headers), b""))
+                if not self._resolve(head=True):
+                    self._reply(404, {"error": "not found"})
+
             def do_GET(self):
                 standin.requests.append(("GET", self.path, dict(self.headers), b""))
                 if self.path.startswith("/api/whoami-v2"):
                     return self._reply(200, {"name": "tester", "type": "user", "orgs": []})
-                self._reply(404, {"error": "not found"})
+                if not self._resolve(head=False):
+                    self._reply(404, {"error": "not found"})
 
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -197,10 +254,22 @@ class HubStandIn:
                     if repo in standin.repos:
                         return self._reply(409, {"error": "You already created this model repo",
                                                  "url": f"{standin.url}/{repo}"})
-                    standin.repos[repo] = {"payload": payload, "files": {}}
+                    standin.repos[repo] = {"payload": payload, "files": {}, "tags": {}, "head": None}
                     return self._reply(200, {"url": f"{standin.url}/{repo}"})
                 if path == "/api/validate-yaml":
                     return self._reply(200, {"errors": [], "warnings": []})
+                if len(parts) == 6 and parts[0] == "api" and parts[4] == "tag":
+                    repo = f"{parts[2]}/{parts[3]}"
+                    if repo not in standin.repos:
+                        return self._reply(404, {"error": "Repository not found"})
+                    tag, rev = json.loads(body)["tag"], parts[5]
+                    if tag in standin.repos[repo]["tags"]:
+                        return self._reply(409, {"error": f"Tag {tag} already exists"})
+                    oid = standin.repos[repo]["head"] if rev == "main" else rev
+                    if oid not in standin.snapshots:
+                        return self._reply(404, {"error": f"Invalid rev id: {rev}"})
+                    standin.repos[repo]["tags"][tag] = oid
+                    return self._reply(200, {})
                 if len(parts) == 6 and parts[0] == "api" and parts[4] in ("preupload", "commit"):
                     repo = f"{parts[2]}/{parts[3]}"
                     if repo not in standin.repos:
@@ -218,6 +287,8 @@ class HubStandIn:
                     standin.commits.append({"repo": repo, "lines": lines, "files": files})
                     standin.repos[repo]["files"].update(files)
                     oid = f"{len(standin.commits):040x}"
+                    standin.snapshots[oid] = {repo: dict(standin.repos[repo]["files"])}
+                    standin.repos[repo]["head"] = oid
                     return self._reply(200, {"commitUrl": f"{standin.url}/{repo}/commit/{oid}", "commitOid": oid})
                 self._reply(404, {"error": f"stand-in does not know {path}"})
 

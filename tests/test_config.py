@@ -111,9 +111,13 @@ def test_cli_errors_are_one_line(capsys, tmp_path):
 
     assert main(["trian"]) == 2
     assert capsys.readouterr().err.strip() == ("phyassist: error: unknown command 'trian'; expected one of: "
-                                               "data, train, eval, publish, push")
+                                               "data, train, eval, publish, push, labels")
     assert main(["data"]) == 2
     assert capsys.readouterr().err.strip() == "phyassist: error: `phyassist data` needs an action: one of list, prepare, download"
+    assert main(["labels"]) == 2
+    assert capsys.readouterr().err.strip() == "phyassist: error: `phyassist labels` needs an action: one of build, show"
+    assert main(["labels", "build"]) == 2
+    assert capsys.readouterr().err.strip() == "phyassist: error: `out` is required (--out FOLDER)"
     assert main(["publish", "--dataset", "MultiWD", "--repo-id", "nope"]) == 2
     assert capsys.readouterr().err.strip() == "phyassist: error: `repo_id` must look like ORG/NAME, got 'nope'"
     assert main(["push", str(tmp_path)]) == 2

@@ -1,7 +1,10 @@
 """A consumer's install: the wheel, in a fresh virtual environment outside the checkout, with a fresh HOME.
 
-It must find its recipes and card template inside the installed package (not through the checkout)
-and run the publishing pipeline end to end: card rendered, the base's recipe applied.
+The full install must find its recipes and card template inside the installed package (not through
+the checkout) and run the publishing pipeline end to end: card rendered, the base's recipe applied.
+The light one (``pip install phyassist``, no extras, nothing of this machine's packages) must infer
+IMHI labels, score them and run ``phyassist data`` without torch, and name the extra a model command
+needs in one line.
 """
 
 from __future__ import annotations
@@ -16,8 +19,9 @@ import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
-
-pytestmark = pytest.mark.slow
+# what only the extras bring; the light install must not have them
+EXTRA_ONLY = ("torch", "transformers", "peft", "trl", "accelerate", "bitsandbytes", "gradio", "evaluate")
+TRAIN_NEEDED = "needs the 'train' extra (pip install 'phyassist[train]'); missing module"
 
 
 @pytest.fixture(scope="module")
@@ -48,6 +52,28 @@ def venv(wheel, tmp_path_factory) -> Path:
     return root
 
 
+@pytest.fixture(scope="module")
+def light_venv(wheel, tmp_path_factory) -> Path:
+    """``pip install phyassist`` with no extras in a venv that sees none of this machine's packages;
+    the dependencies come from the package index (pip's cache makes a rerun quick)."""
+    root = tmp_path_factory.mktemp("light")
+    subprocess.run([sys.executable, "-m", "venv", str(root)], check=True, timeout=120)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    done = subprocess.run([str(root / "bin" / "python"), "-m", "pip", "install", "-q", str(wheel)],
+                          capture_output=True, text=True, env=env, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return root
+
+
+def _light_run(light_venv, tmp_path, *args, **env):
+    home = tmp_path / "home"
+    home.mkdir(exist_ok=True)
+    clean = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PHYASSIST_CACHE", "XDG_CACHE_HOME")}
+    return subprocess.run([str(light_venv / "bin" / args[0]), *args[1:]], capture_output=True, text=True, cwd=tmp_path,
+                          env={**clean, "HOME": str(home), "HF_HUB_OFFLINE": "1", **env}, timeout=300)
+
+
+@pytest.mark.slow
 def test_wheel_ships_recipes_and_card_templates(wheel):
     import zipfile
 
@@ -57,6 +83,7 @@ def test_wheel_ships_recipes_and_card_templates(wheel):
     assert shipped and shipped <= names, shipped - names
 
 
+@pytest.mark.slow
 def test_wheel_install_publishes_a_dry_run(venv, data_dir, smol_dir, tmp_path):
     home = tmp_path / "home"
     home.mkdir()
@@ -98,3 +125,102 @@ def test_wheel_install_publishes_a_dry_run(venv, data_dir, smol_dir, tmp_path):
     template = (REPO / "model_cards" / "adapter.md").read_text()
     heading = next(line for line in template.splitlines() if line.startswith("## ") and "{" not in line)
     assert heading in card.text
+
+
+@pytest.mark.slow
+def test_light_install_has_no_torch(light_venv, tmp_path):
+    done = _light_run(light_venv, tmp_path, "python", "-m", "pip", "list", "--format=json")
+    installed = {p["name"].lower().replace("_", "-") for p in json.loads(done.stdout)}
+    assert not installed & set(EXTRA_ONLY), installed & set(EXTRA_ONLY)
+    assert {"phyassist", "scikit-learn", "numpy", "huggingface-hub"} <= installed
+
+
+@pytest.mark.slow
+def test_light_install_infers_labels_and_scores_f1(light_venv, tmp_path):
+    script = """
+import json
+import phyassist, phyassist.errors, phyassist.io, phyassist.config, phyassist.cli, phyassist.models
+import phyassist.data.cli, phyassist.data.chat_csv, phyassist.data.download, phyassist.data.prepare
+from phyassist.evaluation.labels import infer_labels
+from phyassist.evaluation.metrics import classification_scores
+
+answers = ["Yes, the poster suffers from depression. Reasoning: ...", "No, the poster does not suffer from depression.",
+           "Yes. The poster feels hopeless.", "It is hard to tell."]
+preds = infer_labels("DR", answers)  # no classifier: the strict parser alone
+print(json.dumps({"preds": preds, "scores": classification_scores(["yes", "no", "no", "yes"], preds, ["no", "yes"])}))
+"""
+    done = _light_run(light_venv, tmp_path, "python", "-c", script)
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = json.loads(done.stdout)
+    assert out["preds"] == ["yes", "no", "yes", None]
+    # yes: P 1/2, R 1/2, F1 1/2; no: P 1, R 1/2, F1 2/3; weighted by 2 golds each: (1/2 + 2/3) / 2
+    assert out["scores"]["weighted_f1"] == pytest.approx(175 / 3)
+    assert out["scores"]["unparsed"] == 1
+
+
+@pytest.mark.slow
+def test_light_install_runs_data_and_names_the_missing_extra(light_venv, data_dir, tmp_path):
+    assert _light_run(light_venv, tmp_path, "phyassist", "--help").returncode == 0
+    evaluate = ["eval", "--dataset", "MultiWD", "--limit", "1", "--labels", "strict", "--out", str(tmp_path / "eval")]
+    for args in (["train", "--help"], evaluate):
+        done = _light_run(light_venv, tmp_path, "phyassist", *args, PHYASSIST_DATA_DIR=str(data_dir))
+        assert done.returncode == 2, done.stderr[-3000:]
+        last = done.stderr.strip().splitlines()[-1]
+        assert last.startswith(f"phyassist {args[0]}: {TRAIN_NEEDED} '") and "Traceback" not in done.stderr, done.stderr
+    # the data commands parse their flags without transformers' HfArgumentParser
+    listed = _light_run(light_venv, tmp_path, "phyassist", "data", "list", "--data-dir", str(data_dir))
+    assert listed.returncode == 0 and "MultiWD" in listed.stdout, listed.stderr[-3000:]
+    out = tmp_path / "prepared"
+    done = _light_run(light_venv, tmp_path, "phyassist", "data", "prepare", "--dataset", "MultiWD", "--out", str(out),
+                      "--data-dir", str(data_dir))
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert json.loads((out / "data_report.json").read_text())["rows"]["train"] > 0
+
+
+def _config_classes():
+    """Every command's config dataclass (``train`` parses trl's SFTConfig, which needs transformers)."""
+    from phyassist.cli import COMMANDS, _load
+
+    for command, (config, main, _) in COMMANDS.items():
+        if command == "train":
+            continue
+        if main is None:  # a command with actions
+            yield from (cls for cls, _ in _load(config).values())
+        else:
+            yield _load(config)
+
+
+def test_plain_parser_matches_hfargumentparser():
+    """Without transformers the flags come from a plain argparse parser: the same flags, defaults and help."""
+    from transformers import HfArgumentParser
+
+    from phyassist.config import _plain_parser
+
+    def actions(parser):
+        return [(a.option_strings, a.dest, a.default, a.nargs, a.const, a.required, a.choices, a.help,
+                 getattr(a.type, "__name__", a.type)) for a in parser._actions]
+
+    classes = list(_config_classes())
+    assert len(classes) >= 6
+    for cls in classes:
+        ours = _plain_parser(cls, "phyassist x", "help")
+        theirs = HfArgumentParser([cls], prog="phyassist x", description="help", allow_abbrev=False)
+        assert actions(ours) == actions(theirs), cls.__name__
+        assert ours.format_help() == theirs.format_help(), cls.__name__
+
+
+def test_missing_extra_is_one_line(monkeypatch, capsys):
+    from phyassist.cli import main
+
+    monkeypatch.setitem(sys.modules, "trl", None)  # `import trl` now fails as if it were not installed
+    monkeypatch.delitem(sys.modules, "phyassist.train.config", raising=False)
+    assert main(["train", "--help"]) == 2
+    assert capsys.readouterr().err == f"phyassist train: {TRAIN_NEEDED} 'trl'\n"
+
+
+def test_a_missing_module_of_our_own_keeps_its_traceback(monkeypatch):
+    from phyassist.cli import main
+
+    monkeypatch.setitem(sys.modules, "phyassist.train.config", None)
+    with pytest.raises(ModuleNotFoundError):
+        main(["train", "--help"])

@@ -3,6 +3,14 @@
 import datasets
 import evaluate
 
+# evaluate.load reads these imports and, if phyassist is missing, says to `pip install phyassist[metric]`
+from phyassist.data.tasks import get_task  # From: phyassist[metric]
+from phyassist.errors import UserError  # From: phyassist[metric]
+from phyassist.evaluation.classifiers import ClassifiersNotFound, find_classifiers  # From: phyassist[metric]
+from phyassist.evaluation.labeler import make_labeler  # From: phyassist[metric]
+from phyassist.evaluation.labels import parse_label  # From: phyassist[metric]
+from phyassist.evaluation.metrics import classification_scores  # From: phyassist[metric]
+
 _CITATION = """\
 @inproceedings{yang2024mentallama,
   title={MentaLLaMA: Interpretable Mental Health Analysis on Social Media with Large Language Models},
@@ -15,9 +23,11 @@ _CITATION = """\
 _DESCRIPTION = """\
 The IMHI benchmark (MentalLLaMA) scores a model's free-text answers to mental-health questions about
 social-media posts. Each answer is mapped to one of the task's labels (a strict parser for answers that
-state the label first, then a small TF-IDF + logistic-regression classifier trained on the IMHI training
-explanations); the headline number is the weighted F1 (x100) of these labels against the labels of the
-gold answers. Answers with no inferable label count as wrong and are reported as `unparsed`.
+state the label first, then a small TF-IDF + logistic-regression classifier per task, trained on the IMHI
+training explanations and published as versioned, checksummed files); the headline number is the
+weighted F1 (x100) of these labels against the labels of the gold answers. Answers with no inferable
+label count as wrong and are reported as `unparsed`. Every result names the label method and the
+classifier file (version and sha256) it used, so numbers from different machines can be compared.
 Optionally BARTScore (mean per-token log-likelihood of the gold answer given the generated one) measures
 explanation quality.
 """
@@ -29,7 +39,9 @@ Args:
     task (`str`): IMHI task: DR, dreaddit, Irf, MultiWD, SAD, CAMS, loneliness, t-sid or swmh.
     queries (`list` of `str`, optional): the prompts; they tell the classifier which dimension or risk
         was asked (MultiWD, Irf).
-    labels (`str`): "learned" (parser, then classifier; default) or "strict" (parser only).
+    labels (`str`): "learned" (parser, then the published classifier; default), "strict" (parser only),
+        "mentalbert" (MentalLLaMA's own classifiers, downloaded from the Hub; "mentalbert:DIR" for a local
+        copy) or a sequence-classifier path or Hub id. "learned" raises when no classifier can be found.
     bart_score (`bool`): also compute BARTScore (loads `bart_checkpoint`, default facebook/bart-large-cnn).
     bart_checkpoint (`str`): seq2seq model path or Hub id for BARTScore.
 Returns:
@@ -37,6 +49,8 @@ Returns:
     accuracy (`float`): x 100.
     macro_f1 (`float`), micro_f1 (`float`): x 100.
     unparsed (`int`): answers with no inferable label.
+    label_method (`str`): what labelled the predictions: learned, strict, mentalbert or hf.
+    label_classifier (`str`): the classifier's task, version and sha256 (or model id); "none (...)" without one.
     bart_score (`float`): only with `bart_score=True`; higher (closer to 0) is better.
 Examples:
     >>> imhi = evaluate.load("metrics/imhi")
@@ -45,8 +59,8 @@ Examples:
     ...     references=["Yes, this wellness dimension exists in the post. Reasoning: ...",
     ...                 "Yes, this wellness dimension exists in the post. Reasoning: ..."],
     ...     task="MultiWD", labels="strict")
-    >>> results["accuracy"], results["unparsed"]
-    (50.0, 0)
+    >>> results["accuracy"], results["unparsed"], results["label_method"]
+    (50.0, 0, 'strict')
     >>> round(results["weighted_f1"], 1)
     66.7
     >>> imhi.compute(predictions=["I do not know."], references=["no"], task="DR", labels="strict")["unparsed"]
@@ -65,16 +79,21 @@ class Imhi(evaluate.Metric):
             reference_urls=["https://github.com/SteveKGYang/MentalLLaMA"],
         )
 
+    def _download_and_prepare(self, dl_manager):
+        # the published label classifiers (PHYASSIST_LABEL_CLASSIFIERS, the cache, then the Hub at a pinned
+        # revision, sha256-checked); a machine without them can still load the module for labels="strict"
+        try:
+            find_classifiers()
+        except ClassifiersNotFound:
+            pass  # compute() raises the same one-line error unless labels="strict"
+
     def _compute(self, predictions, references, task="MultiWD", queries=None, labels="learned", bart_score=False,
                  bart_checkpoint="facebook/bart-large-cnn"):
-        from phyassist.data.tasks import get_task
-        from phyassist.errors import UserError
-        from phyassist.evaluation.labels import infer_labels, parse_label
-        from phyassist.evaluation.metrics import classification_scores
-
         spec = get_task(task)
         if len(predictions) != len(references):
             raise UserError(f"predictions and references differ in length: {len(predictions)} and {len(references)}")
+        if queries is not None and len(queries) != len(predictions):
+            raise UserError(f"queries and predictions differ in length: {len(queries)} and {len(predictions)}")
         golds = []
         for i, ref in enumerate(references):
             gold = spec.gold_label(ref) if ref else None
@@ -83,11 +102,18 @@ class Imhi(evaluate.Metric):
             if gold is None:
                 raise UserError(f"reference {i}: states none of the {spec.name} labels ({', '.join(spec.labels)}): {str(ref)[:60]!r}")
             golds.append(gold)
-        preds = infer_labels(spec.name, list(predictions), queries, method=labels)
+        labeler = make_labeler(spec.name, labels)  # "learned" with no classifier anywhere raises here
+        preds = labeler(list(predictions), list(queries) if queries is not None else None)
         scores = classification_scores(golds, preds, spec.labels)
         out = {k: scores[k] for k in ("weighted_f1", "accuracy", "macro_f1", "micro_f1", "unparsed")}
+        out.update(labeler.info)
         if bart_score:
             from phyassist.evaluation.bartscore import BARTScorer, mean
 
-            out["bart_score"] = mean(BARTScorer(bart_checkpoint).score(list(predictions), list(references)))
+            try:
+                scorer = BARTScorer(bart_checkpoint)
+            except ModuleNotFoundError as e:
+                raise UserError(f"bart_score=True needs the 'bartscore' extra: pip install 'phyassist[bartscore]' "
+                                f"(missing {e.name!r})") from None
+            out["bart_score"] = mean(scorer.score(list(predictions), list(references)))
         return out

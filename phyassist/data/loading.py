@@ -74,20 +74,23 @@ def required_columns(split: str, variant: str) -> tuple[str, ...]:
     return IMHI_COLUMNS["instruction" if split == "test" or variant == "instruction" else "complete"]
 
 
-def imhi_path(task: str, split: str, variant: str = "instruction", *, root=None) -> Path | None:
+def imhi_path(task: str, split: str, variant: str = "instruction", *, test_set: str = "instruction",
+              root=None) -> Path | None:
     """Where a task's split lives (whether or not it exists), or None for a test-only task's train/val."""
-    rel = split_file(get_task(task), split, variant)
+    rel = split_file(get_task(task), split, variant, test_set)
     return None if rel is None else Path(root or data_dir()) / "imhi" / rel
 
 
-def load_imhi(task: str, split: str, variant: str = "instruction", *, root: str | os.PathLike | None = None) -> list[dict]:
+def load_imhi(task: str, split: str, variant: str = "instruction", *, test_set: str = "instruction",
+              root: str | os.PathLike | None = None) -> list[dict]:
     """Rows of one IMHI task split as dicts with ``query``, ``response``, ``label`` and ``task``.
 
+    ``test_set="expert"`` reads the expert-written test explanations instead of the ChatGPT-written ones.
     ``label`` is the gold label stated by the response (None when it states none of the task's
     labels). Rows keep file order. A missing file raises an error naming the task and the path tried.
     """
     spec = get_task(task)
-    path = imhi_path(spec.name, split, variant, root=root)
+    path = imhi_path(spec.name, split, variant, test_set=test_set, root=root)
     if path is None:
         raise UserError(f"IMHI task {spec.name} has no {split} split (test-only task)")
     if not path.exists():

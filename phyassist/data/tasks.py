@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from ..errors import UserError
 
 VARIANTS = ("instruction", "complete")
+# test gold explanations: ChatGPT-written (the release's test_instruction) or expert-written (35 per task)
+TEST_SETS = ("instruction", "expert")
 
 
 @dataclass(frozen=True)
@@ -172,17 +174,24 @@ TASKS: dict[str, ImhiTask] = {
         ),
         ImhiTask(
             "swmh", "mental disorder detection: suicide, depression, anxiety, bipolar disorder",
+            # the release's (and the expert set's) sentences; t-sid's phrasing is accepted as well
             {
-                "no mental disorders": "This post shows no mental disorders",
-                "suicide or self-harm tendency": "This post shows suicide or self-harm tendency",
-                "depression": "This post shows depression",
-                "anxiety": "This post shows anxiety",
-                "bipolar disorder": "This post shows bipolar disorder",
+                "no mental disorders": "This post shows no mental disorder symptoms",
+                "suicide or self-harm tendency": "This post shows mental disorder symptoms related to suicide",
+                "depression": "This post shows mental disorder symptoms related to depression",
+                "anxiety": "This post shows mental disorder symptoms related to anxiety",
+                "bipolar disorder": "This post shows mental disorder symptoms related to bipolar disorder",
             },
             {"no mental disorders": "no mental disorders",
              "suicide or self-harm tendency": "suicide or self-harm tendency",
              "depression": "depression", "anxiety": "anxiety", "bipolar disorder": "bipolar disorder"},
             False,
+            aliases={"no mental disorders": ("this post shows no mental disorders",),
+                     "suicide or self-harm tendency": ("this post shows suicide or self-harm tendency",
+                                                       "suicide"),
+                     "depression": ("this post shows depression",),
+                     "anxiety": ("this post shows anxiety",),
+                     "bipolar disorder": ("this post shows bipolar disorder", "bipolar")},
             question="What mental disorder does this post show?",
         ),
     ]
@@ -199,17 +208,29 @@ def get_task(name: str) -> ImhiTask:
     raise UserError(f"unknown IMHI task {name!r}; expected one of: {', '.join(TASKS)}")
 
 
-def test_file(variant: str = "instruction") -> str:
-    """Relative path template of a task's test file inside the IMHI release."""
+def test_file(variant: str = "instruction", test_set: str = "instruction") -> str:
+    """Relative path template of a task's test file inside the IMHI release; the expert-written
+    explanations (``test_set="expert"``) exist for the instruction variant only."""
     check_variant(variant)
+    check_test_set(test_set)
+    if test_set == "expert":
+        if variant != "instruction":
+            raise UserError(f"the expert test set has instruction-variant files only, not {variant!r}")
+        return "test_data/test_instruction_expert/{task}.csv"
     return f"test_data/test_{variant}/{{task}}.csv"
 
 
-def split_file(task: ImhiTask, split: str, variant: str = "instruction") -> str | None:
+def check_test_set(test_set: str) -> str:
+    if test_set not in TEST_SETS:
+        raise UserError(f"`test_set` must be one of {', '.join(TEST_SETS)}, got {test_set!r}")
+    return test_set
+
+
+def split_file(task: ImhiTask, split: str, variant: str = "instruction", test_set: str = "instruction") -> str | None:
     """Relative path of a task's split inside the IMHI release, or None when the task has none."""
     check_variant(variant)
     if split == "test":
-        return test_file(variant).format(task=task.name)
+        return test_file(variant, test_set).format(task=task.name)
     if not task.has_train:
         return None
     name = task.train_files[variant][split]

@@ -1,26 +1,22 @@
 """Label inference: turn a generated IMHI response into one of its task's labels, or ``None``.
 
-Three ways, tried in this order by ``infer_label``:
-
 1. A strict parser (``parse_label``) for responses that state the label first ("Yes, ...",
    "No. Reasoning: ...", "This post shows the stress cause related to work."). It matches whole words
    and whole phrases anchored at the start of the answer, and prefers the longest match, so "no"
-   never matches "not" or "know" and no keyword wins just by being listed first.
+   never matches "not" or "know" and no keyword wins just by being listed first; then the verdict
+   stated in other words before the reasoning (``statement``).
 2. A learned classifier (``LabelClassifier``): TF-IDF n-grams (negation-marked, first and last sentence
    marked again) + class-balanced logistic regression per task, trained on the IMHI training
-   explanations with their label sentence removed. The fitted vocabulary and coefficients are cached
-   as a ``.npz`` of plain arrays under ``cache_dir()/labels`` (loaded with ``allow_pickle=False``:
-   nothing is unpickled). Tasks with no training data (CAMS, loneliness, t-sid, swmh) use the parser
-   only and say so.
-3. Optional: a sequence classifier by path or Hub id (MentalLLaMA's MentalBERT ones), ``HFLabelClassifier``.
+   explanations with their label sentence removed, stored as plain arrays (``.npz``, never pickled).
+   The published, verified artifacts and where they are found live in ``classifiers``.
+3. A transformers sequence classifier by path or Hub id, ``HFLabelClassifier``.
 
-``None`` (written ``unparsed``) means no label could be inferred; callers keep the row. This module
-does not score labels (``metrics`` does).
+``infer_labels`` runs the parser, then a classifier on what it left. ``None`` (written ``unparsed``)
+means no label could be inferred; callers keep the row. ``labeler`` picks the method by name.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import re
@@ -30,6 +26,7 @@ from typing import Sequence
 
 from ..data.tasks import ImhiTask, get_task, normalize
 from ..errors import UserError
+from .statement import read_statement
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +59,8 @@ def _patterns(name: str) -> list[tuple[re.Pattern, str]]:
 
 
 def parse_label(task: str, text) -> str | None:
-    """The label a response states at its start, or None. Case, leading white space and quotes are ignored."""
+    """The label a response states at its start, or None. Case, leading white space and quotes are ignored.
+    A verdict stated in other words before the reasoning is read by ``statement.read_statement``."""
     name = get_task(task).name
     if not isinstance(text, str):
         return None
@@ -73,7 +71,7 @@ def parse_label(task: str, text) -> str | None:
     for pat, label in _patterns(name):
         if pat.match(head):
             return label
-    return None
+    return read_statement(name, text)
 
 
 def explanation(response: str) -> str:
@@ -157,17 +155,26 @@ class LabelClassifier:
         return [self.classes[i] for i in scores.argmax(1)]
 
     def save(self, path: Path) -> Path:
+        """Write the arrays as an ``.npz`` whose bytes depend only on them (fixed zip timestamps), atomically."""
+        import io
+        import zipfile
+
         import numpy as np
 
         from ..io import atomic_path
 
         terms = sorted(self.vocab, key=self.vocab.get)
+        arrays = {"terms": np.array(terms, dtype=str), "idf": self.idf, "coef": self.coef.astype(np.float32),
+                  "intercept": self.intercept, "classes": np.array(self.classes, dtype=str),
+                  "meta": np.array(json.dumps(self.meta, sort_keys=True))}
         with atomic_path(path) as tmp:
-            with open(tmp, "wb") as f:
-                np.savez_compressed(f, terms=np.array(terms, dtype=str), idf=self.idf,
-                                    coef=self.coef.astype(np.float32), intercept=self.intercept,
-                                    classes=np.array(self.classes, dtype=str), meta=np.array(json.dumps(self.meta)))
-        return path
+            with zipfile.ZipFile(tmp, "w") as z:
+                for name, arr in arrays.items():
+                    buf = io.BytesIO()
+                    np.lib.format.write_array(buf, np.asarray(arr), allow_pickle=False)
+                    z.writestr(zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0)), buf.getvalue(),
+                               compress_type=zipfile.ZIP_DEFLATED)
+        return Path(path)
 
     @classmethod
     def load(cls, path: Path) -> "LabelClassifier":
@@ -214,70 +221,23 @@ def train_classifier(task: str, rows: Sequence[dict], C: float = 10.0) -> LabelC
     return LabelClassifier(task, terms, vec.idf_, coef, clf.intercept_, clf.classes_.tolist(), meta)
 
 
-def _rows_hash(rows: Sequence[dict]) -> str:
-    h = hashlib.sha256(f"v{CLASSIFIER_VERSION}".encode())
-    for r in rows:
-        h.update(f"{r.get('query', '')}\x00{r['response']}\x00{r['label']}\x01".encode())
-    return h.hexdigest()[:16]
-
-
-_LOADED: dict[str, LabelClassifier | None] = {}
-
-
-def get_classifier(task: str, root=None) -> LabelClassifier | None:
-    """The task's learned classifier (trained once per data hash, then read from the cache), or None."""
-    from ..io import cache_dir
-
-    name = get_task(task).name
-    key = f"{name}:{root}"
-    if key in _LOADED:
-        return _LOADED[key]
-    rows = training_rows(name, root)
-    clf = None
-    if rows:
-        path = cache_dir() / "labels" / f"{name}-{_rows_hash(rows)}.npz"
-        if path.exists():
-            clf = LabelClassifier.load(path)
-        else:
-            logger.info("Training the %s label classifier on %d explanations (cached at %s).", name, len(rows), path)
-            clf = train_classifier(name, rows)
-            clf.save(path)
-    else:
-        logger.warning("%s: no training data for a label classifier; using the strict parser only.", name)
-    _LOADED[key] = clf
-    return clf
-
-
 def infer_labels(task: str, texts: Sequence, queries: Sequence[str | None] | None = None, *,
-                 method: str = "learned", hf_classifier: "HFLabelClassifier | None" = None) -> list[str | None]:
-    """One label or None per text, in order. ``method``: ``strict``, ``learned`` (parser, then
-    classifier) or ``hf`` (parser, then ``hf_classifier``)."""
+                 classifier=None, parse: bool = True) -> list[str | None]:
+    """One label or None per text, in order: the strict parser, then ``classifier`` (anything with
+    ``predict(texts, queries)``) for the non-empty texts the parser left; without one, the parser alone.
+    ``parse=False`` sends every text to the classifier (MentalLLaMA's own scoring does)."""
     spec = get_task(task)
-    if method not in ("strict", "learned", "hf"):
-        raise UserError(f"`method` must be strict, learned or hf, got {method!r}")
     if queries is not None and len(queries) != len(texts):
         raise UserError(f"queries and texts differ in length: {len(queries)} queries, {len(texts)} texts")
-    out = [parse_label(spec.name, t) for t in texts]
-    todo = [i for i, (t, lab) in enumerate(zip(texts, out)) if lab is None and isinstance(t, str) and t.strip()]
-    if not todo or method == "strict":
-        return out
-    if method == "hf":
-        if hf_classifier is None:
-            raise UserError("`method='hf'` needs a classifier path or Hub id")
-        preds = hf_classifier.predict([texts[i] for i in todo])
-    else:
-        clf = get_classifier(spec.name)
-        if clf is None:
-            return out
-        preds = clf.predict([texts[i] for i in todo], [queries[i] for i in todo] if queries is not None else None)
-    for i, p in zip(todo, preds):
-        out[i] = p
+    if not parse and classifier is None:
+        raise UserError("`parse=False` needs a classifier")
+    out = [parse_label(spec.name, t) if parse else None for t in texts]
+    todo = [i for i, (t, lab) in enumerate(zip(texts, out)) if lab is None and isinstance(t, str) and (t.strip() or not parse)]
+    if todo and classifier is not None:
+        preds = classifier.predict([texts[i] for i in todo], [queries[i] for i in todo] if queries is not None else None)
+        for i, p in zip(todo, preds):
+            out[i] = p
     return out
-
-
-def infer_label(task: str, text, query: str | None = None) -> str | None:
-    """The label of one response: strict parser first, then the learned classifier; None = unparsed."""
-    return infer_labels(task, [text], [query])[0]
 
 
 class HFLabelClassifier:
@@ -306,7 +266,8 @@ class HFLabelClassifier:
                             f"{len(self.task.labels)} ({', '.join(self.task.labels)})")
         self.batch_size, self.max_length = batch_size, max_length
 
-    def predict(self, texts: Sequence[str]) -> list[str]:
+    def predict(self, texts: Sequence[str], queries=None) -> list[str]:
+        """``queries`` is accepted for a common signature and unused: the model reads the response only."""
         import torch
 
         out = []

@@ -12,6 +12,16 @@ from pathlib import Path
 from ..io import atomic_path, write_text
 from .metrics import UNPARSED
 
+TEST_SET_NAMES = {"instruction": "the release's gold explanations (test_instruction)",
+                  "expert": "expert-written gold explanations (test_instruction_expert)"}
+
+
+def label_source(task_results: dict) -> str:
+    """How a task's labels were inferred, e.g. ``learned (DR v2 sha256:0123456789ab)``."""
+    method = task_results.get("label_method", "unknown")
+    clf = task_results.get("label_classifier")
+    return f"{method} ({clf})" if clf and clf != "none" else method
+
 
 def _label(results: dict) -> str:
     return "adapter" if results["model"].get("adapter") else "base"
@@ -21,12 +31,14 @@ def markdown(results: dict) -> str:
     """A table per task (scores, then per-label counts) and the average."""
     model = results["model"]
     lines = [f"# IMHI evaluation: {model['base_model']}" + (f" + {model['adapter']}" if model.get("adapter") else ""), "",
-             f"Variant: {results['variant']}; limit: {results['limit'] or 'none'}.", "",
-             "| task | n | weighted F1 | accuracy | macro F1 | unparsed |" + (" BARTScore |" if "bart_score" in results["average"] else ""),
-             "|---|---:|---:|---:|---:|---:|" + ("---:|" if "bart_score" in results["average"] else "")]
+             f"Variant: {results['variant']}; test set: {TEST_SET_NAMES[results.get('test_set', 'instruction')]}; "
+             f"limit: {results['limit'] or 'none'}.", "",
+             "| task | n | weighted F1 | accuracy | macro F1 | unparsed | labels |" + (" BARTScore |" if "bart_score" in results["average"] else ""),
+             "|---|---:|---:|---:|---:|---:|---|" + ("---:|" if "bart_score" in results["average"] else "")]
     for name, r in results["tasks"].items():
         bart = f" {r['bart_score']:.3f} |" if "bart_score" in results["average"] and r.get("bart_score") is not None else ""
-        lines.append(f"| {name} | {r['n']} | {r['weighted_f1']:.2f} | {r['accuracy']:.2f} | {r['macro_f1']:.2f} | {r['unparsed']} |{bart}")
+        lines.append(f"| {name} | {r['n']} | {r['weighted_f1']:.2f} | {r['accuracy']:.2f} | {r['macro_f1']:.2f} | "
+                     f"{r['unparsed']} | {label_source(r)} |{bart}")
     avg = results["average"]
     if avg:
         lines.append(f"| **average** | | {avg.get('weighted_f1', 0):.2f} | {avg.get('accuracy', 0):.2f} | | |")

@@ -1,11 +1,12 @@
 """``phyassist eval``: generate IMHI test answers with a base model (+ adapter) and score them.
 
-For each task: load the test split, generate greedy answers (``generation``, resumable via
-``<out>/<task>.generations.jsonl``), infer labels from gold and generated answers (``labels``),
-score them (``metrics``, optionally BARTScore) and write, under ``--out``: ``<task>.csv``
-(MentalLLaMA's ``goldens``/``generated_text`` columns plus ``query``, ``gold_label`` and
-``pred_label``, ``unparsed`` for none), ``results.json``, ``results.md`` (a table per task) and ``f1.png`` (weighted F1 per task; base against adapter when a base run is found in
-``<out>/../base`` or given with ``--compare``; ``report``).
+For each task: load the test split (``--test-set`` instruction or expert), generate greedy answers
+(``generation``, resumable via ``<out>/<task>.generations.jsonl``), infer labels from the generated
+answers (``labeler``: the method and classifier hash go into every task's results), score them
+(``metrics``, optionally BARTScore) and write, under ``--out``: ``<task>.csv`` (MentalLLaMA's
+``goldens``/``generated_text`` columns plus ``query``, ``gold_label`` and ``pred_label``, ``unparsed``
+for none), ``results.json``, ``results.md`` (a table per task) and ``f1.png`` (weighted F1 per task;
+base against adapter when a base run is found in ``<out>/../base`` or given with ``--compare``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import logging
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ..data.tasks import TASKS, check_variant, get_task
+from ..data.tasks import TASKS, check_test_set, check_variant, get_task
 from ..errors import UserError
 from .metrics import UNPARSED, average, classification_scores
 from .report import write_report
@@ -35,13 +36,17 @@ class EvalConfig:
     out_dir: str | None = field(default=None, metadata={
         "help": "Output folder; default out/eval/<adapter folder name, or base>.", "aliases": ["--out"]})
     variant: str = field(default="instruction", metadata={"help": "IMHI variant: instruction or complete."})
+    test_set: str = field(default="instruction", metadata={
+        "help": "Gold explanations: instruction (the release's test set) or expert (35 expert-written per task)."})
     batch_size: int = field(default=8, metadata={"help": "Generation batch size."})
     max_new_tokens: int = field(default=256, metadata={"help": "Generation length bound."})
     bart_score: bool = field(default=False, metadata={"help": "Also compute BARTScore (loads bart_checkpoint)."})
     bart_checkpoint: str = field(default="facebook/bart-large-cnn", metadata={"help": "BARTScore model path or Hub id."})
     parabank: str | None = field(default=None, metadata={"help": "ParaBank bart.pth weights file for BARTScore."})
     label_method: str = field(default="learned", metadata={
-        "help": "Label inference: strict, learned, or a classifier path/Hub id.", "aliases": ["--labels"]})
+        "help": "Label inference: learned (parser + the published classifiers), strict (parser only), mentalbert "
+                "(MentalLLaMA's classifiers; mentalbert:DIR for a local copy), or a classifier path/Hub id.",
+        "aliases": ["--labels"]})
     compare: str | None = field(default=None, metadata={"help": "Another run's results.json to plot against."})
 
     def __post_init__(self):
@@ -55,6 +60,9 @@ class EvalConfig:
         if self.out_dir is None:
             self.out_dir = str(Path("out/eval") / (Path(self.adapter).name if self.adapter else "base"))
         check_variant(self.variant)
+        check_test_set(self.test_set)
+        if self.test_set == "expert" and self.variant != "instruction":
+            raise UserError(f"`test_set` expert has instruction-variant files only; got `variant` {self.variant!r}")
         if self.limit is not None and self.limit < 1:
             raise UserError(f"`limit` must be positive, got {self.limit}")
         if self.batch_size < 1:
@@ -108,17 +116,16 @@ def load_for_eval(cfg: EvalConfig):
     return model.eval(), tokenizer, {"base_model": preset.hub_id, "adapter": cfg.adapter}
 
 
-def evaluate_task(task: str, rows: list[dict], generated: list[str], cfg: EvalConfig, scorer=None) -> tuple[dict, list[dict]]:
-    from .labels import HFLabelClassifier, infer_labels
+def evaluate_task(task: str, rows: list[dict], generated: list[str], cfg: EvalConfig, scorer=None,
+                  labeler=None) -> tuple[dict, list[dict]]:
+    from .labeler import make_labeler
 
     spec = get_task(task)
-    queries = [r["query"] for r in rows]
-    method, hf = cfg.label_method, None
-    if method not in ("strict", "learned"):
-        hf, method = HFLabelClassifier(task, cfg.label_method), "hf"
+    labeler = labeler or make_labeler(task, cfg.label_method)
     golds = [r["label"] or spec.gold_label(r["response"], cfg.variant) for r in rows]
-    preds = infer_labels(task, generated, queries, method=method, hf_classifier=hf)
+    preds = labeler(generated, [r["query"] for r in rows])
     res = classification_scores(golds, preds, spec.labels)
+    res.update(labeler.info)
     table = [{"query": r["query"], "goldens": r["response"], "generated_text": g, "gold_label": gl,
               "pred_label": p or UNPARSED} for r, g, gl, p in zip(rows, generated, golds, preds)]
     if scorer is not None:
@@ -142,11 +149,15 @@ def run_eval(cfg: EvalConfig) -> dict:
     loaded = {}
     for name in names:  # read every test file first: a missing one fails before minutes of generation
         try:
-            loaded[name] = load_imhi(name, "test", cfg.variant)[: cfg.limit]
+            loaded[name] = load_imhi(name, "test", cfg.variant, test_set=cfg.test_set)[: cfg.limit]
         except UserError:
             if explicit:
                 raise
             logger.warning("Skipping %s: no test file in this copy of IMHI.", name)
+    from .labeler import make_labeler
+
+    # labelers first: a missing classifier set fails before the model loads and minutes of generation
+    labelers = {name: make_labeler(name, cfg.label_method) for name in loaded}
     model, tokenizer, ident = load_for_eval(cfg)
     scorer = None
     if cfg.bart_score:
@@ -154,18 +165,19 @@ def run_eval(cfg: EvalConfig) -> dict:
 
         scorer = BARTScorer(cfg.bart_checkpoint, parabank=cfg.parabank)
     model_id = f"{ident['base_model']}+{ident['adapter']}"
-    results = {"model": ident, "variant": cfg.variant, "limit": cfg.limit, "tasks": {}}
+    results = {"model": ident, "variant": cfg.variant, "test_set": cfg.test_set, "limit": cfg.limit, "tasks": {}}
     for name, rows in loaded.items():
         logger.info("%s: generating %d answers.", name, len(rows))
         generated = generate(model, tokenizer, [r["query"] for r in rows], batch_size=cfg.batch_size,
                              max_new_tokens=cfg.max_new_tokens, cache_path=out / f"{name}.generations.jsonl",
                              model_id=model_id)
-        res, table = evaluate_task(name, rows, generated, cfg, scorer)
+        res, table = evaluate_task(name, rows, generated, cfg, scorer, labelers[name])
         fields = ["query", "goldens", "generated_text", "gold_label", "pred_label"] + (["bart_score"] if scorer else [])
         write_csv(out / f"{name}.csv", table, fields)
         results["tasks"][name] = res
-        logger.info("%s: weighted F1 %.2f, accuracy %.2f, unparsed %d of %d.", name, res["weighted_f1"],
-                    res["accuracy"], res["unparsed"], res["n"])
+        logger.info("%s: weighted F1 %.2f, accuracy %.2f, unparsed %d of %d (labels: %s, %s).", name,
+                    res["weighted_f1"], res["accuracy"], res["unparsed"], res["n"], res["label_method"],
+                    res["label_classifier"])
     results["average"] = average(results["tasks"], ("weighted_f1", "accuracy") + (("bart_score",) if scorer else ()))
     results["config"] = asdict(cfg)
     write_json(out / "results.json", results)

@@ -17,6 +17,7 @@ from importlib.resources import as_file, files
 from pathlib import Path
 
 from ..errors import UserError
+from ..evaluation.report import TEST_SET_NAMES, label_source
 from ..models import resolve_base
 
 TEMPLATES = "phyassist.model_cards"  # the repository's model_cards/ folder, shipped in the wheel
@@ -48,18 +49,25 @@ def _finite(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def eval_results(results: dict, split: str = "test"):
+def _split(results: dict) -> str:
+    """The dataset split a results.json scored: ``test``, or ``test_expert`` for the expert explanations."""
+    return "test" if results.get("test_set", "instruction") == "instruction" else f"test_{results['test_set']}"
+
+
+def eval_results(results: dict):
     """``EvalResult`` objects (model-index) for every task and metric present in a results.json dict."""
     from huggingface_hub import EvalResult
 
     out = []
+    expert = results.get("test_set") == "expert"
     for task, scores in results.get("tasks", {}).items():
         for key, (metric_type, metric_name, args) in METRICS.items():
             if not _finite(scores.get(key)):
                 continue
             out.append(EvalResult(
                 task_type=TASK_TYPE, task_name="Mental health analysis", dataset_type=IMHI_DATASET,
-                dataset_name=f"IMHI {task}", dataset_config=task, dataset_split=split,
+                dataset_name=f"IMHI {task}" + (" (expert explanations)" if expert else ""), dataset_config=task,
+                dataset_split=_split(results),
                 metric_type=metric_type, metric_name=metric_name, metric_args=args, metric_value=scores[key],
             ))
     return out
@@ -82,7 +90,8 @@ def eval_result_entries(results: dict, date: str | None = None):
     return [
         EvalResultEntry(dataset_id=IMHI_DATASET, task_id=f"{task}/{key}", value=scores[key], date=date,
                         notes=f"{METRICS[key][1]}{'' if key == 'bart_score' else ' (%)'}, "
-                              f"{results.get('variant', 'instruction')} variant, {scores.get('n', '?')} examples")
+                              f"{results.get('variant', 'instruction')} variant, split {_split(results)}, "
+                              f"{scores.get('n', '?')} examples, labels: {label_source(scores)}")
         for task, scores in results.get("tasks", {}).items()
         for key in METRICS if _finite(scores.get(key))
     ]
@@ -136,7 +145,7 @@ def _result_rows(base: dict, adapter: dict) -> list[dict]:
             "base_f1": _fmt(b.get("weighted_f1")), "adapter_f1": _fmt(a.get("weighted_f1")),
             "base_acc": _fmt(b.get("accuracy")), "adapter_acc": _fmt(a.get("accuracy")),
             "base_unparsed": b.get("unparsed", "n/a"), "adapter_unparsed": a.get("unparsed", "n/a"),
-            "adapter_bart": _fmt(a.get("bart_score"), 3),
+            "adapter_bart": _fmt(a.get("bart_score"), 3), "labels": label_source(a),
         })
     return rows
 
@@ -179,6 +188,7 @@ def build_card(adapter_dir: str | Path, base_results: dict, adapter_results: dic
             train_summary=train_summary,
             loss_curve=loss_curve if loss_curve and (adapter_dir / loss_curve).exists() else None,
             f1_chart=f1_chart_name, variant=adapter_results.get("variant", "instruction"),
+            test_set=TEST_SET_NAMES[adapter_results.get("test_set", "instruction")],
             eval_limit=adapter_results.get("limit"), results=_result_rows(base_results, adapter_results),
             has_bart=any(_finite(s.get("bart_score")) for s in adapter_results.get("tasks", {}).values()),
             versions=_read_json(adapter_dir / "versions.json"), phyassist_version=__version__,

@@ -151,8 +151,11 @@ def retry_command(folder: str | Path, repo_id: str, repo_type: str = "model", pr
 
 def push_folder(folder: str | Path, repo_id: str, repo_type: str = "model", private: bool = False,
                 commit_message: str | None = None, token: str | None = None, endpoint: str | None = None,
-                retry_wait: float = 1.0) -> str:
-    """Create ``repo_id`` if needed and upload ``folder`` in one commit; return the repo URL."""
+                retry_wait: float = 1.0, tag: str | None = None) -> str:
+    """Create ``repo_id`` if needed and upload ``folder`` in one commit; return the repo URL.
+
+    ``tag`` then names that commit; an existing tag is never moved (what a pinned revision points at
+    must not change), so it is an error that leaves the commit on ``main`` and the tag where it was."""
     from huggingface_hub import CommitOperationAdd, HfApi, constants
 
     folder = Path(folder)
@@ -189,6 +192,18 @@ def push_folder(folder: str | Path, repo_id: str, repo_type: str = "model", priv
             f"{folder} is unchanged; retry with: {retry_command(folder, repo_id, repo_type, private)}"
         ) from None
     logger.info("Pushed %d files to %s in commit %s", len(files), repo_id, getattr(info, "oid", "?"))
+    if tag:
+        from huggingface_hub.errors import HfHubHTTPError
+
+        try:
+            api.create_tag(repo_id, tag=tag, revision=info.oid, repo_type=repo_type, exist_ok=False)
+        except HfHubHTTPError as e:
+            if getattr(e.response, "status_code", None) == 409:
+                raise PushError(f"tag {tag!r} already exists on {repo_id}; published revisions are never moved: "
+                                f"publish under a new tag (the files are on main in commit {info.oid})") from None
+            raise PushError(f"tagging {repo_id} commit {info.oid} as {tag!r} failed "
+                            f"({type(e).__name__}: {_redact(str(e), token)})") from None
+        logger.info("Tagged %s commit %s as %s", repo_id, info.oid, tag)
     return str(url)
 
 

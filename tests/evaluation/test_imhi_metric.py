@@ -24,7 +24,7 @@ def test_layout():
         assert (MODULE_DIR / name).is_file()
     card = (MODULE_DIR / "README.md").read_text()
     assert card.startswith("---\n") and "sdk: gradio" in card and "app_file: app.py" in card
-    assert 'evaluate.load("phyassist/imhi")' in (MODULE_DIR / "app.py").read_text()
+    assert "def build_demo(" in (MODULE_DIR / "app.py").read_text()
 
 
 def test_doctests(monkeypatch):
@@ -46,11 +46,13 @@ def test_compute_with_labels_or_gold_answers(imhi, data_dir, monkeypatch):
     res = imhi.compute(predictions=["This post shows the stress cause related to work.", "Family issues.", "I do not know"],
                        references=["work", "This post shows the stress cause related to school. Reasoning: ...", "school"],
                        task="SAD", labels="strict")
-    assert set(res) == {"weighted_f1", "accuracy", "macro_f1", "micro_f1", "unparsed"}
+    assert set(res) == {"weighted_f1", "accuracy", "macro_f1", "micro_f1", "unparsed", "label_method", "label_classifier"}
+    assert (res["label_method"], res["label_classifier"]) == ("strict", "none")
     assert res["accuracy"] == pytest.approx(100 / 3) and res["unparsed"] == 1
     learned = imhi.compute(predictions=["Reasoning: exams and homework and my teacher stress me out at school"],
                            references=["school"], task="SAD")
     assert learned["unparsed"] == 0 and learned["accuracy"] == 100.0
+    assert learned["label_method"] == "learned" and learned["label_classifier"].startswith("SAD v2 sha256:")
 
 
 def test_bad_input(imhi):
@@ -62,6 +64,10 @@ def test_bad_input(imhi):
         imhi.compute(predictions=["yes"], references=["yes"], task="XYZ")
     with pytest.raises(UserError, match="reference 0: states none of the DR labels"):
         imhi.compute(predictions=["yes"], references=["maybe"], task="DR")
+    with pytest.raises(UserError, match="queries and predictions differ in length: 2 and 1"):
+        imhi.compute(predictions=["yes"], references=["yes"], queries=["q", "q"], task="DR")
+    with pytest.raises(UserError, match="`labels` must be one of learned, strict, mentalbert"):
+        imhi.compute(predictions=["yes"], references=["yes"], task="DR", labels="")
     assert imhi.compute(predictions=[""], references=["yes"], task="DR", labels="strict")["unparsed"] == 1
 
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 import pytest
 
 from phyassist.errors import UserError
+from phyassist.evaluation.classifiers import find_classifiers
+from phyassist.evaluation.labeler import infer_label, make_labeler
 from phyassist.evaluation.labels import (
     HFLabelClassifier,
     LabelClassifier,
     explanation,
-    get_classifier,
-    infer_label,
     infer_labels,
     parse_label,
     train_classifier,
@@ -53,7 +53,8 @@ def test_parser_prefers_longest_phrase_not_first_keyword():
 
 @pytest.mark.parametrize("bad", [None, 3, 4.5, ["yes"], b"yes"])
 def test_non_strings_are_unparsed_not_errors(bad):
-    assert infer_label("DR", bad) is None
+    assert infer_label("DR", bad, method="strict") is None
+    assert infer_labels("DR", [bad], classifier=LabelClassifier("DR", ["x"], [1.0], [[1.0]], [0.0], ["no", "yes"], {})) == [None]
 
 
 def test_unknown_task_is_a_clear_error():
@@ -63,14 +64,15 @@ def test_unknown_task_is_a_clear_error():
 
 def test_rows_stay_aligned_with_unparsed_ones():
     texts = ["yes", None, "", "no", 7, "No, the poster does not suffer from depression."]
-    assert infer_labels("DR", texts, method="strict") == ["yes", None, None, "no", None, "no"]
+    assert infer_labels("DR", texts) == ["yes", None, None, "no", None, "no"]
     with pytest.raises(UserError, match="queries and texts differ in length"):
         infer_labels("DR", texts, ["q"])
 
 
-def test_tasks_without_training_data_use_the_parser_only(caplog):
-    assert get_classifier("CAMS") is None
-    assert infer_label("CAMS", "The poster talks about their boss a lot.") is None
+def test_tasks_without_training_data_use_the_parser_only():
+    labeler = make_labeler("CAMS")  # needs no classifier set: there is none for CAMS on any machine
+    assert labeler.info == {"label_method": "strict", "label_classifier": "none (CAMS has no training data)"}
+    assert labeler(["The poster talks about their boss a lot."]) == [None]
 
 
 # Held-out accuracy on the test gold explanations, label sentence removed, of a classifier trained on
@@ -87,7 +89,7 @@ def test_classifier_held_out_accuracy(task, data_dir, monkeypatch, tmp_path):
     from phyassist.data.loading import load_imhi
 
     monkeypatch.setenv("PHYASSIST_DATA_DIR", str(data_dir))
-    clf = get_classifier(task)
+    clf = find_classifiers(task).get(task)
     test = load_imhi(task, "test")
     preds = clf.predict([explanation(r["response"]) for r in test], [r["query"] for r in test])
     acc = sum(p == r["label"] for p, r in zip(preds, test)) / len(test) * 100
@@ -138,7 +140,7 @@ def tiny_bert_dir(tmp_path_factory, smol_tokenizer):
 def test_hf_classifier_by_path(tiny_bert_dir):
     clf = HFLabelClassifier("DR", str(tiny_bert_dir), batch_size=2)
     texts = ["Reasoning: a long explanation " * 5, "short", "another one", "I do not know"]
-    preds = infer_labels("DR", texts, method="hf", hf_classifier=clf)
+    preds = infer_labels("DR", texts, classifier=clf)
     assert len(preds) == 4 and set(preds) <= {"yes", "no"}
     assert preds == clf.predict(texts)  # none of these states a label, so all came from the classifier
     with pytest.raises(UserError, match="has 2 classes; task SAD has 9"):

@@ -43,6 +43,10 @@ def test_run_eval_with_adapter_writes_everything(tiny_adapter, tiny_llama_dir, d
         assert sum(row["pred_label"] == "unparsed" for row in rows) == r["unparsed"]
         assert all(row["goldens"].startswith(("Yes", "No", "This post")) for row in rows)
     assert set(res["average"]) == {"weighted_f1", "accuracy"}
+    assert res["test_set"] == "instruction"
+    for task in ("MultiWD", "SAD"):
+        assert res["tasks"][task]["label_method"] == "learned"
+        assert res["tasks"][task]["label_classifier"].startswith(f"{task} v2 sha256:")
     assert "| MultiWD | 5 |" in (out / "results.md").read_text()
     assert (out / "f1.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # base run beside it: its chart and the adapter's rerun (resumed from the cache) compare both
@@ -70,6 +74,10 @@ def test_bad_input(tmp_path, monkeypatch):
         EvalConfig(limit=0)
     with pytest.raises(UserError, match="`variant` must be one of"):
         EvalConfig(variant="chat")
+    with pytest.raises(UserError, match="`test_set` must be one of instruction, expert, got 'gold'"):
+        EvalConfig(test_set="gold")
+    with pytest.raises(UserError, match="`test_set` expert has instruction-variant files only; got `variant` 'complete'"):
+        EvalConfig(test_set="expert", variant="complete")
     monkeypatch.setenv("PHYASSIST_DATA_DIR", str(tmp_path))
     with pytest.raises(UserError, match=r"IMHI MultiWD test file not found: tried .*test_instruction/MultiWD.csv"):
         run_eval(EvalConfig(adapter=None, datasets=["MultiWD"], out_dir=str(tmp_path / "out")))
@@ -87,5 +95,18 @@ def test_cli_eval_on_the_embedded_base(data_dir, monkeypatch, tmp_path, capsys):
     assert res["model"] == {"base_model": "HuggingFaceTB/SmolLM2-135M-Instruct", "adapter": None}
     assert res["tasks"]["MultiWD"]["n"] == 8
     assert "| MultiWD | 8 |" in capsys.readouterr().out
+    # the expert-written explanations: 35 rows per task, named in results.json and results.md; strict labels
+    expert = tmp_path / "expert"
+    assert main(["eval", "--adapter", "none", "--dataset", "DR", "--test-set", "expert", "--labels", "strict",
+                 "--limit", "4", "--max-new-tokens", "8", "--out", str(expert)]) == 0
+    res = json.loads((expert / "results.json").read_text())
+    assert res["test_set"] == "expert" and res["tasks"]["DR"]["n"] == 4
+    assert res["tasks"]["DR"]["label_method"] == "strict"
+    assert "expert-written gold explanations" in (expert / "results.md").read_text()
+    gold = list(csv.DictReader(open(expert / "DR.csv", encoding="utf-8")))[0]["goldens"]
+    from phyassist.data.loading import load_imhi
+
+    assert gold in {r["response"] for r in load_imhi("DR", "test", test_set="expert")}
+    capsys.readouterr()
     assert main(["eval", "--adapter", "none", "--dataset", "swmh", "--out", str(out)]) == 2
     assert "swmh test file not found" in capsys.readouterr().err

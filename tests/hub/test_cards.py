@@ -64,7 +64,8 @@ def test_validate_card_rejects_local_base_path(tmp_path):
 def test_body_has_results_table_and_sections(tiny_adapter_dir):
     text = str(_card(tiny_adapter_dir))
     # base 41.2 (41.25 rounds half-even in format) vs adapter 48.8 on MultiWD
-    assert "| MultiWD | 8 | 41.2 | 48.8 | 50.0 | 57.5 | 1 / 1 | -3.512 |" in text
+    assert "| MultiWD | 8 | 41.2 | 48.8 | 50.0 | 57.5 | 1 / 1 | learned (MultiWD v2 sha256:0123456789ab) | -3.512 |" in text
+    assert "scored against the release's gold explanations (test_instruction)" in text
     for needle in ("PeftModel.from_pretrained(base, \"someone/phyassist-tiny\")", "load_in_4bit=True",
                    "| train | 9 |", "empty query: 1", "no train.csv in this copy", "| learning_rate | 0.0002 |",
                    "| train_loss | 3.05 |", "f1_chart.png", "peft: 0.21.2", "Not for clinical use", "988",
@@ -92,3 +93,17 @@ def test_eval_results_file_format():
 def test_missing_adapter_config_is_a_user_error(tmp_path):
     with pytest.raises(UserError, match="no adapter_config.json"):
         cards.build_card(tmp_path, {}, {}, repo_id="a/b", dataset="MultiWD")
+
+
+def test_expert_test_set_is_named_in_body_and_metadata(tiny_adapter_dir):
+    from conftest import imhi_results
+
+    base, adapter = imhi_results(), imhi_results(offset=7.5)
+    base["test_set"] = adapter["test_set"] = "expert"
+    card = cards.build_card(tiny_adapter_dir, base, adapter, repo_id="someone/phyassist-tiny", dataset="MultiWD")
+    assert "scored against expert-written gold explanations (test_instruction_expert)" in str(card)
+    results = card.data.eval_results
+    assert results and {r.dataset_split for r in results} == {"test_expert"}
+    assert {r.dataset_name for r in results} == {"IMHI MultiWD (expert explanations)"}
+    notes = [e.notes for e in cards.eval_result_entries(adapter)]
+    assert all("split test_expert" in n and "labels: learned (MultiWD v2 sha256:0123456789ab)" in n for n in notes)
