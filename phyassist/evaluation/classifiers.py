@@ -176,10 +176,14 @@ def _hub_cache(repo_id: str, revision: str) -> Path:
 
 def download(repo_id: str = HUB_REPO, revision: str = HUB_REVISION, endpoint: str | None = None) -> ClassifierSet:
     """Fetch the manifest and its files at ``revision`` into the cache, verified before they land."""
-    from huggingface_hub import hf_hub_download
+    from huggingface_hub import get_hf_file_metadata, hf_hub_download, hf_hub_url
 
     from ..io import atomic_dir
 
+    # one quick look first: an offline machine or a missing revision answers in a second, without the
+    # download's retries (about 23 s of back-off on a machine with no DNS)
+    get_hf_file_metadata(hf_hub_url(repo_id, MANIFEST, revision=revision, endpoint=endpoint), endpoint=endpoint,
+                         timeout=10, retry_on_errors=False)
     dest = _hub_cache(repo_id, revision)
     with atomic_dir(dest) as tmp:
         def fetch(name):

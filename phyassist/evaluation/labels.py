@@ -200,7 +200,7 @@ def training_rows(task: str, root=None) -> list[dict]:
         try:
             rows += load_imhi(spec.name, split, "instruction", root=root)
         except UserError as e:  # Irf and MultiWD ship without train.csv in some copies
-            logger.info("%s", e)
+            logger.debug("%s", e)
     return [r for r in rows if r["label"] is not None]
 
 
