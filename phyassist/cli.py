@@ -1,4 +1,4 @@
-"""The ``phyassist`` command: ``data``, ``train``, ``eval``, ``publish``, ``push`` and ``labels``.
+"""The ``phyassist`` command: ``data``, ``train``, ``eval``, ``publish``, ``push``, ``labels`` and ``export``.
 
 Each subcommand is a config dataclass and a ``main(config)`` function in the part that does the
 work; its flags are built from the dataclass by ``phyassist.config`` (every field a flag,
@@ -29,12 +29,14 @@ COMMANDS = {
                 "train, evaluate base and adapter, write the model card, stage and push"),
     "push": ("phyassist.hub.push:PushConfig", "phyassist.hub.push:main",
              "push a staged adapter, metric module or Space folder to the Hub"),
+    "export": ("phyassist.train.export:ExportConfig", "phyassist.train.export:main",
+               "merge an adapter into its base: safetensors, model card and optionally a GGUF"),
     "labels": ("phyassist.evaluation.label_cli:ACTIONS", None,
                "build the IMHI label classifiers, or show which set the metric uses"),
 }
 
 # the extra a command's models come with; the other commands run on the base install
-EXTRAS = {"train": "train", "eval": "train", "publish": "train"}
+EXTRAS = {"train": "train", "eval": "train", "publish": "train", "export": "train"}
 # modules only the extras bring: one of them missing means an extra to install, not a bug
 EXTRA_MODULES = {"torch", "transformers", "peft", "trl", "accelerate", "bitsandbytes", "gguf", "matplotlib", "jinja2",
                  "gradio", "evaluate"}
@@ -130,6 +132,19 @@ def script_main(command: str, prog: str, argv: list[str] | None = None) -> int:
     _setup_logging()
     argv = list(sys.argv[1:] if argv is None else argv)
     return exit_code(prog, lambda: run_command(command, argv, prog))
+
+
+def run_script(cls, main_fn, prog: str, description: str, argv: list[str] | None = None) -> int:
+    """A script that is a config dataclass and its ``main`` but no subcommand (``scripts/push_metric.py``)."""
+    from .config import parse_config
+
+    _setup_logging()
+
+    def run():
+        cfg, _ = parse_config(cls, sys.argv[1:] if argv is None else argv, prog=prog, description=description)
+        return main_fn(cfg)
+
+    return exit_code(prog, run)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,17 @@ from .errors import UserError
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
 
+def sha256_file(path: str | os.PathLike) -> str:
+    """The sha256 hex digest of a file, read in 1 MiB blocks."""
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
 def cache_dir() -> Path:
     """phyassist's cache: ``PHYASSIST_CACHE``, else ``$XDG_CACHE_HOME/phyassist`` or ``~/.cache/phyassist``."""
     if os.environ.get("PHYASSIST_CACHE"):

@@ -10,25 +10,10 @@ they are pushed; an existing tag is never moved. The work is phyassist.hub.metri
 
 from __future__ import annotations
 
-import logging
 import sys
 
-from phyassist.config import parse_config
-from phyassist.errors import exit_code
-from phyassist.hub.metric import MetricPushConfig
-from phyassist.hub.metric import main as push_metric
-
-
-def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-
-    def run():
-        cfg, _ = parse_config(MetricPushConfig, sys.argv[1:] if argv is None else argv, prog="push_metric.py",
-                              description=__doc__.splitlines()[0])
-        return push_metric(cfg)
-
-    return exit_code("push_metric.py", run)
-
+from phyassist.cli import run_script
+from phyassist.hub.metric import MetricPushConfig, main
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_script(MetricPushConfig, main, "push_metric.py", __doc__.splitlines()[0]))

@@ -176,10 +176,9 @@ class HubStandIn:
 
     def __init__(self):
         import base64
+        import hashlib
         import http.server
         import threading
-
-        import hashlib
 
         self.requests, self.repos, self.commits, self.fail_commits = [], {}, [], 0
         self.snapshots: dict[str, dict[str, dict[str, bytes]]] = {}  # commit id -> {repo: files}

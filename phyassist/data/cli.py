@@ -59,6 +59,8 @@ class DownloadConfig:
     dest: str | None = field(default=None, metadata={"help": "Destination folder; default: PHYASSIST_DATA_DIR, else the cache."})
     force: bool = field(default=False, metadata={"help": "Download files that already exist again."})
     only: str | None = field(default=None, metadata={"help": "Fetch one source only: imhi or counsel-chat."})
+    verify: bool = field(default=True, metadata={
+        "help": "Check each file against the pinned release's sha256 (--no-verify accepts a changed source)."})
 
 
 def _count(path: Path) -> str:
@@ -152,7 +154,7 @@ def run_download(args: DownloadConfig) -> int:
     from .loading import data_dir
 
     dest = Path(args.dest).expanduser() if args.dest else data_dir()
-    result = download_all(dest, force=args.force, only=args.only)
+    result = download_all(dest, force=args.force, only=args.only, verify=args.verify)
     for status in ("downloaded", "kept", "unavailable", "failed"):
         if result[status]:
             print(f"{status} ({len(result[status])}):")

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from ..data.tasks import TRAIN_TASKS, get_task
 from ..errors import UserError
+from ..io import sha256_file
 from .labels import CLASSIFIER_VERSION, LabelClassifier, explanation, train_classifier, training_rows
 
 logger = logging.getLogger(__name__)
@@ -43,14 +44,6 @@ HOW_TO_GET = (f"set {ENV_VAR}=DIR to a folder written by `phyassist labels build
 
 class ClassifiersNotFound(UserError):
     """No source of label classifiers answered; the message says how to get them."""
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def rows_hash(rows) -> str:

@@ -3,8 +3,12 @@
 Prompts go through the tokenizer's chat template (as the adapters were trained), are sorted by token
 length so each batch pads little, padded on the left so every row's new tokens start at the same
 position, and decoded greedily until EOS or ``max_new_tokens``. Finished rows are appended to a
-JSON-lines cache after every batch, keyed by a hash of (model id, prompt, settings), so an
-interrupted run resumes where it stopped. This module does not load models (``phyassist.models``),
+JSON-lines cache after every batch, so an interrupted run resumes where it stopped. A row's key
+hashes what decides its answer, by content: the weights (``model_identity``: the adapter's weight
+file and adapter_config.json by sha256; the base's Hub id and revision, or a local base's
+config.json and its weight files' safetensors headers, sizes and mtimes), the tokenizer (vocabulary,
+chat template, special tokens), every generation setting and the prompt. An adapter retrained into
+the same folder therefore generates again. This module does not load models (``phyassist.models``),
 infer labels or score.
 """
 
@@ -18,6 +22,7 @@ from pathlib import Path
 from typing import Sequence
 
 from ..errors import UserError
+from ..io import sha256_file
 
 logger = logging.getLogger(__name__)
 
@@ -26,8 +31,100 @@ def chat_prompt(tokenizer, query: str) -> str:
     return tokenizer.apply_chat_template([{"role": "user", "content": query}], tokenize=False, add_generation_prompt=True)
 
 
-def _key(model_id: str, prompt: str, max_new_tokens: int) -> str:
-    return hashlib.sha256(f"{model_id}\x00{max_new_tokens}\x00{prompt}".encode()).hexdigest()[:24]
+def _digest(obj) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _hub_snapshot(repo_id: str, filename: str) -> Path | None:
+    """The local snapshot folder (named by its commit) that ``from_pretrained`` read a Hub repo from."""
+    from huggingface_hub import try_to_load_from_cache
+
+    try:
+        found = try_to_load_from_cache(repo_id, filename)
+    except Exception:  # noqa: BLE001 - not a valid repo id: no snapshot to name
+        return None
+    return Path(found).parent if isinstance(found, str) else None
+
+
+def _safetensors_header(path: Path) -> str:
+    # tensor names, dtypes, shapes and offsets: cheap to read where hashing GBs of weights is not
+    with open(path, "rb") as f:
+        size = int.from_bytes(f.read(8), "little")
+        return hashlib.sha256(f.read(min(size, 100 << 20))).hexdigest()
+
+
+def base_identity(path_or_id: str, hub_id: str | None = None) -> dict:
+    """A base model by content: Hub id and revision (commit), and for a local copy (a folder, or the
+    Hub snapshot it was read from) config.json and friends by sha256 and each weight file by name,
+    size, mtime and safetensors header. Re-saved weights get a new mtime, hence a new identity."""
+    out = {"hub_id": hub_id or path_or_id}
+    folder = Path(path_or_id).expanduser()
+    if not folder.is_dir():
+        folder = _hub_snapshot(path_or_id, "config.json")
+        if folder is None:
+            logger.warning("No local snapshot of %s found: generations are keyed by its id alone.", path_or_id)
+            return {**out, "revision": "unknown"}
+        out["revision"] = folder.name
+    files = {}
+    for f in sorted(folder.iterdir()):
+        if f.suffix == ".json" and (f.name in ("config.json", "generation_config.json", "phyassist_base.json")
+                                    or f.name.endswith(".index.json")):
+            files[f.name] = sha256_file(f)
+        elif f.suffix in (".safetensors", ".bin", ".pt", ".pth", ".gguf"):
+            stat = f.stat()
+            files[f.name] = [stat.st_size, stat.st_mtime_ns] + (
+                [_safetensors_header(f)] if f.suffix == ".safetensors" else [])
+    return {**out, "files": files}
+
+
+ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors", "adapter_model.bin")
+
+
+def adapter_identity(adapter: str) -> dict:
+    """An adapter by content: the sha256 of its weight file(s) and adapter_config.json."""
+    folder = Path(adapter).expanduser()
+    if not folder.is_dir():
+        folder = _hub_snapshot(adapter, "adapter_config.json")
+        if folder is None:
+            raise UserError(f"adapter {adapter!r}: no local copy to key the generation cache by; "
+                            "expected a folder or a Hub id that PEFT has downloaded")
+    files = {name: sha256_file(folder / name) for name in ADAPTER_FILES if (folder / name).is_file()}
+    if len(files) < 2 or "adapter_config.json" not in files:
+        raise UserError(f"{folder}: expected adapter_config.json and adapter_model.safetensors (or .bin)")
+    return files
+
+
+def model_identity(base: str, hub_id: str | None = None, adapter: str | None = None) -> str:
+    """The ``model_id`` of ``generate`` for a base model folder or Hub id plus an optional adapter."""
+    return _digest({"base": base_identity(base, hub_id), "adapter": adapter_identity(adapter) if adapter else None})
+
+
+def tokenizer_identity(tokenizer) -> dict:
+    """What of a tokenizer can change a prompt's token ids: vocabulary and merges, chat template,
+    special tokens and their ids."""
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    vocab = backend.to_str() if backend is not None else sorted(tokenizer.get_vocab().items())
+    return {"class": type(tokenizer).__name__, "vocab": _digest(vocab), "chat_template": tokenizer.chat_template,
+            "special_tokens": getattr(tokenizer, "special_tokens_map", None),
+            "ids": [tokenizer.bos_token_id, tokenizer.eos_token_id, tokenizer.pad_token_id]}
+
+
+def settings_identity(model, tokenizer, *, max_new_tokens: int, max_prompt: int, chat_template: bool) -> str:
+    """The tokenizer and every setting ``generate`` decodes with, as one digest."""
+    config = model.generation_config.to_dict() if getattr(model, "generation_config", None) else {}
+    config.pop("transformers_version", None)
+    quant = getattr(model.config, "quantization_config", None)
+    return _digest({
+        "tokenizer": tokenizer_identity(tokenizer), "chat_template": chat_template, "padding_side": "left",
+        "max_new_tokens": max_new_tokens, "max_prompt_tokens": max_prompt, "do_sample": False, "num_beams": 1,
+        "generation_config": config, "dtype": str(getattr(model, "dtype", None)),
+        "quantization": quant.to_dict() if hasattr(quant, "to_dict") else quant,
+        "decode": "skip_special_tokens, strip",
+    })
+
+
+def _key(model_id: str, settings: str, prompt: str) -> str:
+    return hashlib.sha256(f"{model_id}\x00{settings}\x00{prompt}".encode()).hexdigest()[:24]
 
 
 def _read_cache(path: Path | None) -> dict[str, str]:
@@ -56,7 +153,11 @@ def generate(
     chat_template: bool = True,
     progress: bool = True,
 ) -> list[str]:
-    """Greedy responses to ``queries``, in input order."""
+    """Greedy responses to ``queries``, in input order.
+
+    ``model_id`` names the weights in the cache keys: pass ``model_identity(...)`` (by content), not
+    a path. The tokenizer and generation settings are added to the keys here.
+    """
     import torch
 
     if batch_size < 1:
@@ -64,7 +165,11 @@ def generate(
     if not 1 <= max_new_tokens <= 4096:
         raise UserError(f"`max_new_tokens` must be between 1 and 4096, got {max_new_tokens}")
     prompts = [chat_prompt(tokenizer, q) if chat_template else q for q in queries]
-    keys = [_key(model_id, p, max_new_tokens) for p in prompts]
+    limit = getattr(model.config, "max_position_embeddings", None) or 8192
+    max_prompt = max(16, limit - max_new_tokens)
+    settings = settings_identity(model, tokenizer, max_new_tokens=max_new_tokens, max_prompt=max_prompt,
+                                 chat_template=chat_template)
+    keys = [_key(model_id, settings, p) for p in prompts]
     cache_path = Path(cache_path) if cache_path else None
     done = _read_cache(cache_path)
     todo = sorted({k: i for i, k in enumerate(keys) if k not in done}.values())
@@ -72,8 +177,6 @@ def generate(
         logger.info("Reusing %d of %d generations from %s.", len(keys) - len(todo), len(keys), cache_path)
     if todo:
         ids = tokenizer([prompts[i] for i in todo], add_special_tokens=False)["input_ids"]
-        limit = getattr(model.config, "max_position_embeddings", None) or 8192
-        max_prompt = max(16, limit - max_new_tokens)
         cut = sum(len(x) > max_prompt for x in ids)
         if cut:
             logger.warning("%d prompts longer than %d tokens were cut to their last %d tokens.", cut, max_prompt, max_prompt)

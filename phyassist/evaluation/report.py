@@ -1,8 +1,8 @@
 """What an evaluation run shows a person: a Markdown table per task and the weighted-F1 bar chart.
 
-``markdown(results)`` renders a results.json dict; ``plot_f1(runs, path)`` draws weighted F1 per task
-with one bar per run (base against adapter), the chart ``phyassist eval`` writes as ``f1.png`` and
-model cards embed as ``f1_chart.png``.
+``markdown(results)`` renders a results.json dict (scores with their bootstrap intervals);
+``plot_f1(runs, path)`` draws weighted F1 per task with one bar per run (base against adapter), the
+chart ``phyassist eval`` writes as ``f1.png`` and model cards embed as ``f1_chart.png``.
 """
 
 from __future__ import annotations
@@ -27,21 +27,41 @@ def _label(results: dict) -> str:
     return "adapter" if results["model"].get("adapter") else "base"
 
 
+def sample_description(results: dict) -> str:
+    """``all rows``, or ``100 rows per task, label-stratified (seed 0)`` (older results: ``first 16 rows``)."""
+    if not results.get("limit"):
+        return "all rows"
+    sample = results.get("sample")
+    if not sample:
+        return f"first {results['limit']} rows per task"
+    return f"{results['limit']} rows per task, {sample['method']} (seed {sample['seed']})"
+
+
+def interval(task_results: dict, key: str, digits: int = 2) -> str:
+    """``[low, high]`` of a task's bootstrap interval for ``key``, or an empty string when there is none."""
+    ci = (task_results.get("ci") or {}).get(key)
+    return f"[{ci['low']:.{digits}f}, {ci['high']:.{digits}f}]" if ci else ""
+
+
 def markdown(results: dict) -> str:
     """A table per task (scores, then per-label counts) and the average."""
     model = results["model"]
     lines = [f"# IMHI evaluation: {model['base_model']}" + (f" + {model['adapter']}" if model.get("adapter") else ""), "",
              f"Variant: {results['variant']}; test set: {TEST_SET_NAMES[results.get('test_set', 'instruction')]}; "
-             f"limit: {results['limit'] or 'none'}.", "",
-             "| task | n | weighted F1 | accuracy | macro F1 | unparsed | labels |" + (" BARTScore |" if "bart_score" in results["average"] else ""),
-             "|---|---:|---:|---:|---:|---:|---|" + ("---:|" if "bart_score" in results["average"] else "")]
+             f"sample: {sample_description(results)}.", "",
+             "| task | n | weighted F1 | 95% CI | accuracy | 95% CI | macro F1 | unparsed | labels |"
+             + (" BARTScore |" if "bart_score" in results["average"] else ""),
+             "|---|---:|---:|---|---:|---|---:|---:|---|" + ("---:|" if "bart_score" in results["average"] else "")]
     for name, r in results["tasks"].items():
         bart = f" {r['bart_score']:.3f} |" if "bart_score" in results["average"] and r.get("bart_score") is not None else ""
-        lines.append(f"| {name} | {r['n']} | {r['weighted_f1']:.2f} | {r['accuracy']:.2f} | {r['macro_f1']:.2f} | "
-                     f"{r['unparsed']} | {label_source(r)} |{bart}")
+        lines.append(f"| {name} | {r['n']} | {r['weighted_f1']:.2f} | {interval(r, 'weighted_f1')} | {r['accuracy']:.2f} | "
+                     f"{interval(r, 'accuracy')} | {r['macro_f1']:.2f} | {r['unparsed']} | {label_source(r)} |{bart}")
     avg = results["average"]
     if avg:
-        lines.append(f"| **average** | | {avg.get('weighted_f1', 0):.2f} | {avg.get('accuracy', 0):.2f} | | |")
+        lines.append(f"| **average** | | {avg.get('weighted_f1', 0):.2f} | | {avg.get('accuracy', 0):.2f} | | | | |")
+    ci = next((r["ci"] for r in results["tasks"].values() if r.get("ci")), None)
+    if ci:
+        lines += ["", f"Intervals: {ci['level']:.0%} {ci['method']}, {ci['resamples']} resamples, seed {ci['seed']}."]
     for name, r in results["tasks"].items():
         lines += ["", f"## {name}", "", "| label | gold | predicted |", "|---|---:|---:|"]
         counts = r["label_counts"]

@@ -1,16 +1,24 @@
 """``phyassist eval``: generate IMHI test answers with a base model (+ adapter) and score them.
 
-For each task: load the test split (``--test-set`` instruction or expert), generate greedy answers
-(``generation``, resumable via ``<out>/<task>.generations.jsonl``), infer labels from the generated
-answers (``labeler``: the method and classifier hash go into every task's results), score them
-(``metrics``, optionally BARTScore) and write, under ``--out``: ``<task>.csv`` (MentalLLaMA's
-``goldens``/``generated_text`` columns plus ``query``, ``gold_label`` and ``pred_label``, ``unparsed``
-for none), ``results.json``, ``results.md`` (a table per task) and ``f1.png`` (weighted F1 per task;
-base against adapter when a base run is found in ``<out>/../base`` or given with ``--compare``).
+For each task: load the test split (``--test-set`` instruction or expert; with ``--limit N``, a
+seeded label-stratified sample of N rows, ``bootstrap.stratified_sample``, not the first N), generate
+greedy answers (``generation``, resumable via ``<out>/<task>.generations.jsonl``, keyed by content),
+infer labels from the generated answers (``labeler``: the method and classifier hash go into every
+task's results), score them (``metrics``, bootstrap intervals, optionally BARTScore) and write, under
+``--out``: ``<task>.csv`` (MentalLLaMA's ``goldens``/``generated_text`` columns plus ``query``,
+``gold_label`` and ``pred_label``, ``unparsed`` for none), ``results.json``, ``results.md`` (a table per
+task) and ``f1.png`` (weighted F1 per task; base against adapter when a base run is found in
+``<out>/../base`` or given with ``--compare``).
+
+Each task in results.json carries ``ci`` (95% percentile-bootstrap intervals of ``weighted_f1`` and
+``accuracy`` with ``level``, ``resamples``, ``seed``) and ``rows`` (``index``: the test-file rows
+scored, in order; ``gold`` and ``pred`` labels; ``queries_sha256``), so that two runs can be compared
+row by row (``bootstrap.compare_runs``) from their results.json alone.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from dataclasses import asdict, dataclass, field
@@ -18,6 +26,7 @@ from pathlib import Path
 
 from ..data.tasks import TASKS, check_test_set, check_variant, get_task
 from ..errors import UserError
+from .bootstrap import RESAMPLES, SEED, intervals, stratified_sample
 from .metrics import UNPARSED, average, classification_scores
 from .report import write_report
 
@@ -32,7 +41,10 @@ class EvalConfig:
     base_model: str | None = field(default=None, metadata={"help": "Preset, Hub id or folder; default: the adapter's base."})
     datasets: list[str] = field(default_factory=lambda: ["MultiWD"], metadata={
         "help": "IMHI tasks (several, or comma-separated), or 'all'.", "aliases": ["--dataset"]})
-    limit: int | None = field(default=None, metadata={"help": "First N test rows per task."})
+    limit: int | None = field(default=None, metadata={
+        "help": "Test rows per task: a seeded sample of this size, stratified by gold label (not the first N); "
+                "default all."})
+    sample_seed: int = field(default=SEED, metadata={"help": "Seed of the --limit sample."})
     out_dir: str | None = field(default=None, metadata={
         "help": "Output folder; default out/eval/<adapter folder name, or base>.", "aliases": ["--out"]})
     variant: str = field(default="instruction", metadata={"help": "IMHI variant: instruction or complete."})
@@ -48,6 +60,8 @@ class EvalConfig:
                 "(MentalLLaMA's classifiers; mentalbert:DIR for a local copy), or a classifier path/Hub id.",
         "aliases": ["--labels"]})
     compare: str | None = field(default=None, metadata={"help": "Another run's results.json to plot against."})
+    bootstrap_resamples: int = field(default=RESAMPLES, metadata={"help": "Bootstrap resamples of the score intervals."})
+    bootstrap_seed: int = field(default=SEED, metadata={"help": "Seed of the bootstrap resamples."})
 
     def __post_init__(self):
         if isinstance(self.datasets, str):
@@ -69,6 +83,8 @@ class EvalConfig:
             raise UserError(f"`batch_size` must be positive, got {self.batch_size}")
         if not 1 <= self.max_new_tokens <= 4096:
             raise UserError(f"`max_new_tokens` must be between 1 and 4096, got {self.max_new_tokens}")
+        if self.bootstrap_resamples < 1:
+            raise UserError(f"`bootstrap_resamples` must be positive, got {self.bootstrap_resamples}")
 
 
 def task_names(names: list[str]) -> list[str]:
@@ -99,8 +115,9 @@ def adapter_base(adapter: str) -> str:
 
 
 def load_for_eval(cfg: EvalConfig):
-    """(model, tokenizer, {"base_model": hub id, "adapter": ...})."""
-    from ..models import DEFAULT_BASE, load_model_and_tokenizer, resolve_base
+    """(model, tokenizer, {"base_model": hub id, "adapter": ...}, the weights' content id for the cache)."""
+    from ..models import DEFAULT_BASE, load_model_and_tokenizer, model_path, resolve_base
+    from .generation import model_identity
 
     base = cfg.base_model or (adapter_base(cfg.adapter) if cfg.adapter else DEFAULT_BASE)
     preset = resolve_base(base)
@@ -113,7 +130,14 @@ def load_for_eval(cfg: EvalConfig):
             model = PeftModel.from_pretrained(model, cfg.adapter)
         except (OSError, ValueError) as e:
             raise UserError(f"cannot load adapter {cfg.adapter!r} on {preset.hub_id}: {str(e).splitlines()[0]}") from None
-    return model.eval(), tokenizer, {"base_model": preset.hub_id, "adapter": cfg.adapter}
+    model_id = model_identity(model_path(preset), preset.hub_id, cfg.adapter)
+    return model.eval(), tokenizer, {"base_model": preset.hub_id, "adapter": cfg.adapter}, model_id
+
+
+def sample(rows: list[dict], limit: int | None, seed: int = SEED) -> list[dict]:
+    """The rows an eval scores (all, or a label-stratified sample of ``limit``), each with its file ``index``."""
+    picked = range(len(rows)) if limit is None else stratified_sample([r["label"] for r in rows], limit, seed)
+    return [{**rows[i], "index": i} for i in picked]
 
 
 def evaluate_task(task: str, rows: list[dict], generated: list[str], cfg: EvalConfig, scorer=None,
@@ -126,6 +150,10 @@ def evaluate_task(task: str, rows: list[dict], generated: list[str], cfg: EvalCo
     preds = labeler(generated, [r["query"] for r in rows])
     res = classification_scores(golds, preds, spec.labels)
     res.update(labeler.info)
+    res["ci"] = intervals(golds, preds, spec.labels, resamples=cfg.bootstrap_resamples, seed=cfg.bootstrap_seed)
+    queries = "\x00".join(r["query"] for r in rows).encode()
+    res["rows"] = {"index": [r.get("index", i) for i, r in enumerate(rows)], "gold": golds,
+                   "pred": [p or UNPARSED for p in preds], "queries_sha256": hashlib.sha256(queries).hexdigest()}
     table = [{"query": r["query"], "goldens": r["response"], "generated_text": g, "gold_label": gl,
               "pred_label": p or UNPARSED} for r, g, gl, p in zip(rows, generated, golds, preds)]
     if scorer is not None:
@@ -149,7 +177,7 @@ def run_eval(cfg: EvalConfig) -> dict:
     loaded = {}
     for name in names:  # read every test file first: a missing one fails before minutes of generation
         try:
-            loaded[name] = load_imhi(name, "test", cfg.variant, test_set=cfg.test_set)[: cfg.limit]
+            loaded[name] = sample(load_imhi(name, "test", cfg.variant, test_set=cfg.test_set), cfg.limit, cfg.sample_seed)
         except UserError:
             if explicit:
                 raise
@@ -158,14 +186,15 @@ def run_eval(cfg: EvalConfig) -> dict:
 
     # labelers first: a missing classifier set fails before the model loads and minutes of generation
     labelers = {name: make_labeler(name, cfg.label_method) for name in loaded}
-    model, tokenizer, ident = load_for_eval(cfg)
+    model, tokenizer, ident, model_id = load_for_eval(cfg)
     scorer = None
     if cfg.bart_score:
         from .bartscore import BARTScorer
 
         scorer = BARTScorer(cfg.bart_checkpoint, parabank=cfg.parabank)
-    model_id = f"{ident['base_model']}+{ident['adapter']}"
-    results = {"model": ident, "variant": cfg.variant, "test_set": cfg.test_set, "limit": cfg.limit, "tasks": {}}
+    results = {"model": ident, "variant": cfg.variant, "test_set": cfg.test_set, "limit": cfg.limit,
+               "sample": {"method": "label-stratified", "seed": cfg.sample_seed} if cfg.limit else {"method": "all rows"},
+               "tasks": {}}
     for name, rows in loaded.items():
         logger.info("%s: generating %d answers.", name, len(rows))
         generated = generate(model, tokenizer, [r["query"] for r in rows], batch_size=cfg.batch_size,
@@ -175,8 +204,10 @@ def run_eval(cfg: EvalConfig) -> dict:
         fields = ["query", "goldens", "generated_text", "gold_label", "pred_label"] + (["bart_score"] if scorer else [])
         write_csv(out / f"{name}.csv", table, fields)
         results["tasks"][name] = res
-        logger.info("%s: weighted F1 %.2f, accuracy %.2f, unparsed %d of %d (labels: %s, %s).", name,
-                    res["weighted_f1"], res["accuracy"], res["unparsed"], res["n"], res["label_method"],
+        ci = res["ci"]
+        logger.info("%s: weighted F1 %.2f [%.2f, %.2f], accuracy %.2f [%.2f, %.2f], unparsed %d of %d (labels: %s, %s).",
+                    name, res["weighted_f1"], ci["weighted_f1"]["low"], ci["weighted_f1"]["high"], res["accuracy"],
+                    ci["accuracy"]["low"], ci["accuracy"]["high"], res["unparsed"], res["n"], res["label_method"],
                     res["label_classifier"])
     results["average"] = average(results["tasks"], ("weighted_f1", "accuracy") + (("bart_score",) if scorer else ()))
     results["config"] = asdict(cfg)

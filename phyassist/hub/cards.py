@@ -4,9 +4,10 @@
 template (``model_cards/``, shipped as ``phyassist.model_cards``) through huggingface_hub's
 ``ModelCard.from_template`` with a ``ModelCardData`` whose ``base_model`` is the base's Hub id (never a local path), whose license comes
 from the base preset and whose ``model-index`` holds weighted F1, accuracy and (where computed)
-BARTScore per IMHI task. ``eval_result_entries`` gives the same scores in the newer
-``.eval_results/*.yaml`` format. ``validate_card`` reloads a written card and checks that the
-metadata parses and the scores round-trip. The F1 chart it embeds is ``phyassist.evaluation.report``'s.
+BARTScore per IMHI task. ``eval_result_entries`` gives weighted F1 and accuracy in the newer
+``.eval_results/*.yaml`` format, as tasks of the benchmark dataset ``phyassist/IMHI``
+(``phyassist.hub.benchmark``) at its pinned revision. ``validate_card`` reloads a written card and
+checks that the metadata parses and the scores round-trip. The F1 chart it embeds is ``phyassist.evaluation.report``'s.
 """
 
 from __future__ import annotations
@@ -17,11 +18,14 @@ from importlib.resources import as_file, files
 from pathlib import Path
 
 from ..errors import UserError
-from ..evaluation.report import TEST_SET_NAMES, label_source
+from ..evaluation.bootstrap import compare_runs
+from ..evaluation.report import TEST_SET_NAMES, interval, label_source, sample_description
 from ..models import resolve_base
+from .benchmark import IMHI_DATASET, IMHI_REVISION, LEADERBOARD_METRICS, METRIC_URL, in_release, split_name, task_id
 
 TEMPLATES = "phyassist.model_cards"  # the repository's model_cards/ folder, shipped in the wheel
-IMHI_DATASET = "imhi"  # model-index dataset type; IMHI has no official Hub dataset id
+COUNSEL_CHAT_DATASET = "nbertagnolli/counsel-chat"  # counsel-chat's Hub dataset id
+METRIC_SOURCE = "IMHI metric (phyassist)"  # display name of METRIC_URL in eval results
 TASK_TYPE = "text-generation"
 # results.json key -> (model-index metric type, pretty name, metric args)
 METRICS = {
@@ -50,8 +54,8 @@ def _finite(value) -> bool:
 
 
 def _split(results: dict) -> str:
-    """The dataset split a results.json scored: ``test``, or ``test_expert`` for the expert explanations."""
-    return "test" if results.get("test_set", "instruction") == "instruction" else f"test_{results['test_set']}"
+    """The benchmark split a results.json scored: ``test``, ``test_complete`` or ``test_expert``."""
+    return split_name(results.get("variant", "instruction"), results.get("test_set", "instruction"))
 
 
 def eval_results(results: dict):
@@ -59,16 +63,18 @@ def eval_results(results: dict):
     from huggingface_hub import EvalResult
 
     out = []
-    expert = results.get("test_set") == "expert"
+    suffix = {"test_expert": " (expert explanations)",
+              "test_complete": " (completion prompts)"}.get(_split(results), "")
     for task, scores in results.get("tasks", {}).items():
         for key, (metric_type, metric_name, args) in METRICS.items():
             if not _finite(scores.get(key)):
                 continue
             out.append(EvalResult(
                 task_type=TASK_TYPE, task_name="Mental health analysis", dataset_type=IMHI_DATASET,
-                dataset_name=f"IMHI {task}" + (" (expert explanations)" if expert else ""), dataset_config=task,
-                dataset_split=_split(results),
+                dataset_name=f"IMHI {task}{suffix}", dataset_config=task,
+                dataset_split=_split(results), dataset_revision=IMHI_REVISION,
                 metric_type=metric_type, metric_name=metric_name, metric_args=args, metric_value=scores[key],
+                source_name=METRIC_SOURCE, source_url=METRIC_URL,
             ))
     return out
 
@@ -84,17 +90,31 @@ def scores_from_eval_results(results) -> dict[str, dict[str, float]]:
 
 
 def eval_result_entries(results: dict, date: str | None = None):
-    """The same scores as ``EvalResultEntry`` objects for the ``.eval_results/imhi.yaml`` file."""
+    """Weighted F1 and accuracy as ``EvalResultEntry`` objects for ``.eval_results/imhi.yaml``: tasks of
+    the benchmark dataset (``benchmark.task_id``) at its pinned revision. BARTScore stays in the
+    model-index only (it depends on the scoring checkpoint, so it is no leaderboard task), and so do
+    splits the release does not have (swmh's instruction and completion test sets)."""
     from huggingface_hub import EvalResultEntry
 
+    split = _split(results)
     return [
-        EvalResultEntry(dataset_id=IMHI_DATASET, task_id=f"{task}/{key}", value=scores[key], date=date,
-                        notes=f"{METRICS[key][1]}{'' if key == 'bart_score' else ' (%)'}, "
-                              f"{results.get('variant', 'instruction')} variant, split {_split(results)}, "
+        EvalResultEntry(dataset_id=IMHI_DATASET, task_id=task_id(task, split, key), value=scores[key],
+                        dataset_revision=IMHI_REVISION, date=date, source_url=METRIC_URL, source_name=METRIC_SOURCE,
+                        notes=f"{METRICS[key][1]} (%), {results.get('variant', 'instruction')} variant, split {split}, "
                               f"{scores.get('n', '?')} examples, labels: {label_source(scores)}")
-        for task, scores in results.get("tasks", {}).items()
-        for key in METRICS if _finite(scores.get(key))
+        for task, scores in results.get("tasks", {}).items() if in_release(task, split)
+        for key in LEADERBOARD_METRICS if _finite(scores.get(key))
     ]
+
+
+def hub_datasets(dataset: str) -> list[str]:
+    """The card's ``datasets:``, as Hub ids: the IMHI benchmark (every adapter is scored on it), plus
+    counsel-chat when the training data include it (``counsel-chat`` itself or the ``all`` mixture)."""
+    from ..data.loading import COUNSEL_CHAT, DATASETS
+
+    spec = next((s for name, s in DATASETS.items() if name.lower() == dataset.lower()), None)
+    counsel = COUNSEL_CHAT in spec.components if spec else COUNSEL_CHAT in dataset.lower()
+    return [IMHI_DATASET] + ([COUNSEL_CHAT_DATASET] if counsel else [])
 
 
 def eval_results_yaml(results: dict, date: str | None = None) -> str:
@@ -136,24 +156,53 @@ def _fmt(value, digits: int = 1) -> str:
     return f"{value:.{digits}f}" if _finite(value) else "n/a"
 
 
+def _with_interval(scores: dict, key: str) -> str:
+    """``48.8 [40.1, 57.3]`` (the score and its bootstrap interval), or the score alone."""
+    ci = interval(scores, key, 1)
+    return f"{_fmt(scores.get(key))} {ci}" if ci and _finite(scores.get(key)) else _fmt(scores.get(key))
+
+
 def _result_rows(base: dict, adapter: dict) -> list[dict]:
     rows = []
     for task, a in adapter.get("tasks", {}).items():
         b = base.get("tasks", {}).get(task, {})
         rows.append({
             "task": task, "n": a.get("n", "?"),
-            "base_f1": _fmt(b.get("weighted_f1")), "adapter_f1": _fmt(a.get("weighted_f1")),
-            "base_acc": _fmt(b.get("accuracy")), "adapter_acc": _fmt(a.get("accuracy")),
+            "base_f1": _with_interval(b, "weighted_f1"), "adapter_f1": _with_interval(a, "weighted_f1"),
+            "base_acc": _with_interval(b, "accuracy"), "adapter_acc": _with_interval(a, "accuracy"),
             "base_unparsed": b.get("unparsed", "n/a"), "adapter_unparsed": a.get("unparsed", "n/a"),
             "adapter_bart": _fmt(a.get("bart_score"), 3), "labels": label_source(a),
         })
     return rows
 
 
+_VERDICT_WORDS = {"better": "the adapter is **better** than the base",
+                  "worse": "the adapter is **worse** than the base",
+                  "no significant difference": "**no significant difference** between the adapter and the base"}
+
+
+def _comparison_rows(comparison: dict) -> list[dict]:
+    """Per task and metric: adapter - base, its paired 95% interval, the verdict and a sentence."""
+    rows = []
+    for task, c in comparison.items():
+        for key, name in (("weighted_f1", "weighted F1"), ("accuracy", "accuracy")):
+            d = c[key]
+            rows.append({"task": task, "metric": name, "difference": f"{d['difference']:+.1f}",
+                         "interval": f"[{d['low']:+.1f}, {d['high']:+.1f}]", "verdict": d["verdict"], "level": c["level"],
+                         "sentence": f"**{task}**, {name}: {_VERDICT_WORDS[d['verdict']]} ({d['difference']:+.1f} "
+                                     f"points, {c['level']:.0%} interval {d['low']:+.1f} to {d['high']:+.1f}, "
+                                     f"{c['n']} paired rows)."})
+    return rows
+
+
 def build_card(adapter_dir: str | Path, base_results: dict, adapter_results: dict, *, repo_id: str,
                dataset: str, loss_curve: str | None = "loss_curve.png", f1_chart_name: str | None = "f1_chart.png",
-               template: str | Path | None = None):
-    """Render the model card of an adapter folder with its base and adapter evaluation results."""
+               template: str | Path | None = None, comparison: dict | None = None):
+    """Render the model card of an adapter folder with its base and adapter evaluation results.
+
+    ``comparison``: ``bootstrap.compare_runs(base_results, adapter_results)``, computed here when not given
+    (tasks whose results lack per-row labels get no verdict).
+    """
     import yaml
     from huggingface_hub import ModelCard, ModelCardData
 
@@ -172,7 +221,7 @@ def build_card(adapter_dir: str | Path, base_results: dict, adapter_results: dic
     tasks = list(adapter_results.get("tasks", {}))
     model_name = repo_id.split("/")[-1]
     data = ModelCardData(
-        base_model=hub_id, datasets=[IMHI_DATASET] + (["counsel-chat"] if "counsel" in dataset.lower() else []),
+        base_model=hub_id, datasets=hub_datasets(dataset),
         library_name="peft", pipeline_tag="text-generation", license=resolve_base(hub_id).license,
         language=["en"], tags=["phyassist", "mental-health", "imhi", method.lower(), "trl", "sft"],
         metrics=["f1", "accuracy"], model_name=model_name, eval_results=eval_results(adapter_results) or None,
@@ -184,12 +233,16 @@ def build_card(adapter_dir: str | Path, base_results: dict, adapter_results: dic
         return ModelCard.from_template(
             data, template_path=str(template or default_template), model_name=model_name, repo_id=repo_id,
             base_model=hub_id, method=method, dataset=dataset, dataset_description=_describe(dataset, tasks),
+            benchmark=IMHI_DATASET, benchmark_revision=IMHI_REVISION,
             tasks=tasks or [dataset], data_report=report, hyperparameters=_hyperparameters(config, adapter_config),
-            train_summary=train_summary,
+            train_summary=train_summary, tracking=summary.get("tracking"),
             loss_curve=loss_curve if loss_curve and (adapter_dir / loss_curve).exists() else None,
             f1_chart=f1_chart_name, variant=adapter_results.get("variant", "instruction"),
             test_set=TEST_SET_NAMES[adapter_results.get("test_set", "instruction")],
-            eval_limit=adapter_results.get("limit"), results=_result_rows(base_results, adapter_results),
+            eval_limit=adapter_results.get("limit"), sample=sample_description(adapter_results),
+            results=_result_rows(base_results, adapter_results),
+            bootstrap=next((s["ci"] for s in adapter_results.get("tasks", {}).values() if s.get("ci")), None),
+            comparison=_comparison_rows(compare_runs(base_results, adapter_results) if comparison is None else comparison),
             has_bart=any(_finite(s.get("bart_score")) for s in adapter_results.get("tasks", {}).values()),
             versions=_read_json(adapter_dir / "versions.json"), phyassist_version=__version__,
         )

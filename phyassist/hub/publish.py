@@ -1,8 +1,9 @@
 """The publishing pipeline: train, evaluate base and adapter, render the card, stage, push.
 
 ``publish(PublishConfig(dataset="MultiWD"))`` trains with the base's recipe
-(``phyassist.train.recipes``), evaluates the base model and the adapter on the IMHI test set (or its
-first ``eval_limit`` rows per task) with ``phyassist.evaluation``, and ``stage``s a repo folder: the
+(``phyassist.train.recipes``), evaluates the base model and the adapter on the IMHI test set (or the
+same seeded label-stratified sample of ``eval_limit`` rows per task) with ``phyassist.evaluation``,
+compares them with a paired bootstrap (``evaluation.bootstrap.compare_runs``), and ``stage``s a repo folder: the
 adapter files, ``README.md`` (the model card), ``eval/{base,adapter}.json``, ``f1_chart.png`` and
 ``.eval_results/imhi.yaml``. Staging is atomic (a temporary folder renamed into place), rewrites
 local paths to Hub ids, validates the card and scans for tokens. With a token and no ``dry_run`` the
@@ -23,6 +24,7 @@ from pathlib import Path
 
 from ..errors import UserError
 from ..models import DEFAULT_BASE, resolve_base
+from .naming import adapter_repo_name
 from .push import check_repo_id
 
 logger = logging.getLogger(__name__)
@@ -30,11 +32,14 @@ logger = logging.getLogger(__name__)
 # The default run on a CPU (embedded base) must finish within 15 min on 2 cores. Training follows
 # the base's recipe (recipes/smollm2-135m-instruct/lora.yaml: the CPU-sized default, 60 steps),
 # with fewer validation rows; evaluation defaults (whole test set, 256 new tokens) take hours there,
-# so base and adapter answer the first DEFAULT_CPU_EVAL_LIMIT rows per task with CPU_MAX_NEW_TOKENS.
-# On a GPU the defaults apply. Measured in benchmarks/RESULTS.md "## Publishing".
+# so base and adapter answer the same label-stratified sample of DEFAULT_CPU_EVAL_LIMIT rows per task
+# (16 rows gave paired intervals too wide to tell base from adapter apart),
+# with CPU_MAX_NEW_TOKENS in batches of CPU_EVAL_BATCH_SIZE. On a GPU the defaults apply. Measured
+# in benchmarks/RESULTS.md "## Publishing" and "### Bootstrap intervals and the eval sample (issue 13)".
 CPU_TRAIN_OVERRIDES = {"max_eval_examples": 16}
-DEFAULT_CPU_EVAL_LIMIT = 16  # test rows per task, for base and adapter each
-CPU_MAX_NEW_TOKENS = 128  # the label sentence comes first; the explanation is cut short
+DEFAULT_CPU_EVAL_LIMIT = 100  # test rows per task, for base and adapter each
+CPU_MAX_NEW_TOKENS = 48  # the label sentence and the start of the reasoning; the rest is cut
+CPU_EVAL_BATCH_SIZE = 16  # half the decode steps of batch 8: fewer per-step overheads on a CPU
 # adapter-folder files that never go to the Hub (pickles, optimizer state, checkpoints)
 _SKIP = ("training_args.bin", "optimizer.pt", "scheduler.pt", "rng_state.pth", "trainer_state.json",
          "phyassist_run.json")
@@ -51,9 +56,14 @@ class PublishConfig:
     max_steps: int | None = field(default=None, metadata={
         "help": "Training steps; default: the base's recipe (60 for the embedded base), else the training default."})
     eval_limit: int | None = field(default=None, metadata={
-        "help": f"Test rows per task for base and adapter; 0 = all; default {DEFAULT_CPU_EVAL_LIMIT} on a CPU, all on a GPU."})
+        "help": "Test rows per task for base and adapter: a seeded sample stratified by gold label (not the first N); "
+                f"0 = all; default {DEFAULT_CPU_EVAL_LIMIT} on a CPU, all on a GPU."})
     output_dir: str | None = field(default=None, metadata={"help": "Default outputs/phyassist-<base>-<dataset>."})
     dry_run: bool = field(default=False, metadata={"help": "Stage everything, push nothing."})
+    report_to: str | None = field(default=None, metadata={
+        "help": "Experiment trackers for the training run: none, or some of tensorboard, trackio, wandb "
+                "(comma-separated; default: the recipe's, none); the card names or links the run, and "
+                "TensorBoard logs are staged under runs/."})
 
     def __post_init__(self):
         if not self.dataset:
@@ -78,11 +88,6 @@ class PublishResult:
     push_command: str
     reason: str = ""  # why it was not pushed
     timings: dict[str, float] = field(default_factory=dict)  # phase -> seconds
-
-
-def default_name(base_model: str, dataset: str) -> str:
-    base = resolve_base(base_model).hub_id.split("/")[-1].lower()
-    return f"phyassist-{base}-{dataset.lower()}"
 
 
 def on_cpu(base_model: str) -> bool:
@@ -113,6 +118,11 @@ def _copy_adapter(adapter_dir: Path, dest: Path, hub_id: str) -> None:
     for src in sorted(adapter_dir.iterdir()):
         if src.is_file() and src.name not in _SKIP and not src.name.startswith("."):
             shutil.copy2(src, dest / src.name)
+    # TensorBoard logs (report_to tensorboard): the Hub shows them in the repo's metrics tab
+    for src in sorted(adapter_dir.glob("runs/**/events.out.tfevents.*")):
+        target = dest / src.relative_to(adapter_dir)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(src, target)
     # PeftModel.from_pretrained(repo) must not need our disk, and local paths stay private
     for name in ("adapter_config.json", "train_metrics.json", "data_report.json", "versions.json"):
         if (dest / name).exists():
@@ -129,8 +139,11 @@ def _public_results(results: dict, base_model: str, adapter: str | None) -> dict
 
 
 def stage(adapter_dir: str | Path, base_results: dict, adapter_results: dict, stage_dir: str | Path, *,
-          repo_id: str, dataset: str) -> Path:
-    """Write the repo folder for an adapter atomically and validate it; return its path."""
+          repo_id: str, dataset: str, comparison: dict | None = None) -> Path:
+    """Write the repo folder for an adapter atomically and validate it; return its path.
+
+    ``comparison``: the paired bootstrap of the two results (``compare_runs``); computed when not given.
+    """
     from ..evaluation.report import plot_f1
     from ..io import atomic_dir
     from . import cards, push
@@ -150,7 +163,8 @@ def stage(adapter_dir: str | Path, base_results: dict, adapter_results: dict, st
         (tmp / ".eval_results").mkdir()
         date = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         (tmp / ".eval_results" / "imhi.yaml").write_text(cards.eval_results_yaml(adapter_results, date), encoding="utf-8")
-        card = cards.build_card(tmp, base_results, adapter_results, repo_id=repo_id, dataset=dataset)
+        card = cards.build_card(tmp, base_results, adapter_results, repo_id=repo_id, dataset=dataset,
+                                comparison=comparison)
         card.save(tmp / "README.md")
         cards.validate_card(tmp / "README.md", adapter_results)
         push.check_no_tokens(tmp, push.get_token())
@@ -165,7 +179,7 @@ def stage_hub_id(stage_dir: Path) -> str:
 def _resolve_repo_id(cfg: PublishConfig, token: str | None) -> str:
     if cfg.repo_id:
         return cfg.repo_id
-    name = default_name(cfg.base_model, cfg.dataset)
+    name = adapter_repo_name(cfg.base_model, cfg.dataset)
     if token and not cfg.dry_run:
         try:
             from huggingface_hub import HfApi
@@ -181,6 +195,7 @@ def publish(cfg: PublishConfig) -> PublishResult:
     from huggingface_hub import constants
 
     from ..data.loading import resolve_dataset
+    from ..evaluation.bootstrap import compare_runs
     from ..evaluation.run import EvalConfig, run_eval
     from ..train.config import load_config
     from ..train.recipes import find_recipe
@@ -189,6 +204,9 @@ def publish(cfg: PublishConfig) -> PublishResult:
     from . import push
 
     timings, clock = {}, time.perf_counter()
+    from ..data.download import ensure_data
+
+    ensure_data(cfg.dataset)  # missing data: fetched, or one line, before any model is loaded
 
     def lap(name: str) -> None:
         nonlocal clock
@@ -199,12 +217,12 @@ def publish(cfg: PublishConfig) -> PublishResult:
 
     token = push.get_token()
     repo_id = _resolve_repo_id(cfg, token)
-    out = Path(cfg.output_dir or Path("outputs") / default_name(cfg.base_model, cfg.dataset))
+    out = Path(cfg.output_dir or Path("outputs") / adapter_repo_name(cfg.base_model, cfg.dataset))
     cpu = on_cpu(cfg.base_model)
     recipe = find_recipe(cfg.base_model, cfg.dataset)
     logger.info("Training recipe: %s", recipe or "TrainConfig defaults")
     train_cfg = load_config(recipe, dataset=cfg.dataset, base_model=cfg.base_model, output_dir=str(out / "adapter"),
-                            max_steps=cfg.max_steps, **(CPU_TRAIN_OVERRIDES if cpu else {}))
+                            max_steps=cfg.max_steps, report_to=cfg.report_to, **(CPU_TRAIN_OVERRIDES if cpu else {}))
     if is_finished(out / "adapter", train_cfg.identity()):
         logger.info("Reusing the finished training run in %s (delete it to train again)", out / "adapter")
         adapter_dir = out / "adapter"
@@ -213,7 +231,7 @@ def publish(cfg: PublishConfig) -> PublishResult:
     lap("train")
     tasks = resolve_dataset(cfg.dataset).eval_tasks
     limit = (DEFAULT_CPU_EVAL_LIMIT if cpu else None) if cfg.eval_limit is None else (cfg.eval_limit or None)
-    eval_kwargs = {"max_new_tokens": CPU_MAX_NEW_TOKENS} if cpu else {}
+    eval_kwargs = {"max_new_tokens": CPU_MAX_NEW_TOKENS, "batch_size": CPU_EVAL_BATCH_SIZE} if cpu else {}
     scores = {}
     for name, adapter in (("base", None), ("adapter", str(adapter_dir))):
         run_eval(EvalConfig(adapter=adapter, base_model=cfg.base_model, datasets=tasks, limit=limit,
@@ -222,8 +240,13 @@ def publish(cfg: PublishConfig) -> PublishResult:
         # read back what was written rather than trusting the return value's shape
         scores[name] = json.loads((out / "eval" / name / "results.json").read_text(encoding="utf-8"))
         lap(f"eval {name}")
+    comparison = compare_runs(scores["base"], scores["adapter"])  # same sample, so the rows pair up
+    for task, c in comparison.items():
+        d = c["weighted_f1"]
+        logger.info("%s: adapter - base weighted F1 %+.2f, 95%% paired interval [%+.2f, %+.2f]: %s", task,
+                    d["difference"], d["low"], d["high"], d["verdict"])
     stage_dir = stage(adapter_dir, scores["base"], scores["adapter"], out / "hub", repo_id=repo_id,
-                      dataset=cfg.dataset)
+                      dataset=cfg.dataset, comparison=comparison)
     lap("stage")
     command = push.retry_command(stage_dir, repo_id, private=cfg.private)
     reason = ("--dry-run" if cfg.dry_run else "no Hugging Face token (set HF_TOKEN or run `hf auth login`)"

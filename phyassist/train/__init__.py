@@ -3,6 +3,8 @@
 It owns ``TrainConfig`` (trl's ``SFTConfig`` plus phyassist's fields: ``config``), the recipe lookup
 (``recipes``), the training rows (``splits``), base loading for training and the peft config
 (``lora``), trl's compact LM head on CPUs (``lm_head``), run folders and resume (``rundir``) and the
-run itself (``trainer``; ``trainer.main`` is ``phyassist train``). It imports ``data`` and
+run itself (``trainer``; ``trainer.main`` is ``phyassist train``), experiment trackers (``tracking``),
+and merging an adapter into its base with an optional GGUF file (``export``, ``gguf``: ``phyassist
+export``). It imports ``data`` and
 ``models``, never ``evaluation``, ``hub`` or ``serve``.
 """

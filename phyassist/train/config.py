@@ -95,7 +95,8 @@ class TrainConfig(SFTConfig):
     save_total_limit: int | None = field(default=2, metadata={"help": "Keep this many checkpoints."})
     eval_strategy: str = field(default="steps", metadata={"help": "When to compute the validation loss."})
     eval_steps: float | None = field(default=50, metadata={"help": "Validation loss every N steps."})
-    report_to: None | str | list[str] = field(default="none", metadata={"help": "Experiment trackers."})
+    report_to: None | str | list[str] = field(default="none", metadata={
+        "help": "Experiment trackers: none, or some of tensorboard, trackio, wandb (comma-separated)."})
     warmup_steps: float = field(default=0.03, metadata={"help": "Warmup steps, or a fraction of all steps if < 1."})
     seed: int = field(default=42, metadata={"help": "Seed for sampling, splits and initialisation."})
 
@@ -145,6 +146,9 @@ class TrainConfig(SFTConfig):
             self.use_cpu = True
         if self.output_dir is None:
             self.output_dir = str(Path("runs") / f"{Path(preset.name).name}-{self.dataset}")
+        from .tracking import check_trackers
+
+        self.report_to = check_trackers(self.report_to) or "none"  # a missing tracker package: one line now
         if self.lora_target_modules is not None and isinstance(self.lora_target_modules, str):
             self.lora_target_modules = [m.strip() for m in self.lora_target_modules.split(",") if m.strip()]
         try:

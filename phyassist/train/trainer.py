@@ -151,6 +151,8 @@ def train(config) -> TrainResult:
     """Run one fine-tuning job described by a ``TrainConfig``; returns where the adapter is."""
     import yaml
 
+    from .tracking import tracking_info
+
     prep = build_trainer(config)
     trainer, state, preset, identity, report, resume_from = (
         prep.trainer, prep.state, prep.preset, prep.identity, prep.report, prep.resume_from)
@@ -200,6 +202,7 @@ def train(config) -> TrainResult:
         "lora_target_modules": sorted(peft_cfg.target_modules),
         "trainable_params": sum(p.numel() for p in trainer.model.parameters() if p.requires_grad),
         "resumed_from": Path(resume_from).name if resume_from else None,
+        "tracking": tracking_info(config, out),
     }
     if state.is_main_process:
         resolved = config.recipe_dict()

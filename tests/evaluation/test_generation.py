@@ -56,7 +56,7 @@ def test_resumes_from_the_cache(tiny, tmp_path):
     again = generate(model, tok, QUERIES[:3], batch_size=2, max_new_tokens=4, cache_path=cache, model_id="m", progress=False)
     assert sorted(again[:2]) == ["CACHED 0", "CACHED 1"] and again[2] not in ("CACHED 0", "CACHED 1")
     assert len(cache.read_text().splitlines()) == 4  # 2 cached + the cut line + 1 new
-    # another model id or length bound is another cache key
+    # another model id is another cache key
     other = generate(model, tok, QUERIES[:2], batch_size=2, max_new_tokens=4, cache_path=cache, model_id="n", progress=False)
     assert other == first
 
@@ -67,3 +67,47 @@ def test_bad_settings(tiny):
         generate(model, tok, QUERIES, batch_size=0)
     with pytest.raises(UserError, match="`max_new_tokens` must be between 1 and 4096, got 0"):
         generate(model, tok, QUERIES, max_new_tokens=0)
+
+
+def test_cache_keys_follow_tokenizer_and_settings(tiny):
+    from phyassist.evaluation.generation import settings_identity
+
+    model, tok = tiny
+    kw = dict(max_new_tokens=8, max_prompt=100, chat_template=True)
+    first = settings_identity(model, tok, **kw)
+    assert settings_identity(model, tok, **kw) == first
+    assert settings_identity(model, tok, **{**kw, "max_new_tokens": 9}) != first
+    template, penalty = tok.chat_template, model.generation_config.repetition_penalty
+    try:
+        tok.chat_template = template.replace("<|im_start|>", "<|im_start|> ")
+        assert settings_identity(model, tok, **kw) != first
+        tok.chat_template = template
+        model.generation_config.repetition_penalty = 1.3
+        assert settings_identity(model, tok, **kw) != first
+    finally:
+        tok.chat_template, model.generation_config.repetition_penalty = template, penalty
+
+
+def test_model_identity_is_by_content(tiny_llama_dir, tmp_path):
+    import shutil
+
+    from phyassist.evaluation.generation import adapter_identity, base_identity, model_identity
+
+    adapter = tmp_path / "adapter"
+    adapter.mkdir()
+    (adapter / "adapter_config.json").write_text('{"r": 4}')
+    (adapter / "adapter_model.safetensors").write_bytes(b"weights one")
+    first = model_identity(str(tiny_llama_dir), "phyassist-tests/tiny-llama", str(adapter))
+    (adapter / "adapter_model.safetensors").write_bytes(b"weights one")  # re-saved, same bytes
+    assert model_identity(str(tiny_llama_dir), "phyassist-tests/tiny-llama", str(adapter)) == first
+    (adapter / "adapter_model.safetensors").write_bytes(b"weights two")  # retrained into the same folder
+    assert model_identity(str(tiny_llama_dir), "phyassist-tests/tiny-llama", str(adapter)) != first
+    assert model_identity(str(tiny_llama_dir), "phyassist-tests/tiny-llama") != first
+    base = base_identity(str(tiny_llama_dir), "phyassist-tests/tiny-llama")
+    assert {"config.json", "model.safetensors"} <= set(base["files"]) and base["hub_id"] == "phyassist-tests/tiny-llama"
+    copy = shutil.copytree(tiny_llama_dir, tmp_path / "base")
+    (copy / "config.json").write_text((copy / "config.json").read_text().replace('"hidden_act"', '"hidden_act" '))
+    assert base_identity(str(copy))["files"]["config.json"] != base["files"]["config.json"]
+    (adapter / "adapter_model.safetensors").unlink()
+    with pytest.raises(UserError, match="expected adapter_config.json and adapter_model.safetensors"):
+        adapter_identity(str(adapter))

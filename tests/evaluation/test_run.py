@@ -57,6 +57,78 @@ def test_run_eval_with_adapter_writes_everything(tiny_adapter, tiny_llama_dir, d
     assert again["tasks"] == res["tasks"]
 
 
+def _save_lora(base_dir, folder, seed, scale=1.0):
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    torch.manual_seed(seed)
+    model = get_peft_model(AutoModelForCausalLM.from_pretrained(base_dir),
+                           LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"], init_lora_weights=False))
+    with torch.no_grad():
+        for name, param in model.named_parameters():
+            if "lora_B" in name:
+                param.mul_(scale)
+    model.save_pretrained(folder)
+    return folder
+
+
+def test_limit_is_a_stratified_sample_with_intervals_and_rows(tiny_adapter, data_dir, monkeypatch, tmp_path):
+    from phyassist.data.loading import load_imhi
+    from phyassist.evaluation.bootstrap import stratified_sample
+
+    monkeypatch.setenv("PHYASSIST_DATA_DIR", str(data_dir))
+    out = tmp_path / "adapter"
+    res = run_eval(EvalConfig(adapter=str(tiny_adapter), datasets=["MultiWD"], limit=6, out_dir=str(out),
+                              max_new_tokens=2, bootstrap_resamples=200, sample_seed=3))
+    task = res["tasks"]["MultiWD"]
+    everything = load_imhi("MultiWD", "test")
+    index = stratified_sample([r["label"] for r in everything], 6, 3)
+    assert index != list(range(6)) and task["rows"]["index"] == index
+    assert task["rows"]["gold"] == [everything[i]["label"] for i in index]
+    assert len(task["rows"]["pred"]) == 6 and len(task["rows"]["queries_sha256"]) == 64
+    assert task["ci"]["resamples"] == 200 and task["ci"]["level"] == 0.95 and task["ci"]["seed"] == 0
+    assert task["ci"]["weighted_f1"]["low"] <= task["weighted_f1"] <= task["ci"]["weighted_f1"]["high"]
+    assert res["sample"] == {"method": "label-stratified", "seed": 3}
+    assert json.loads((out / "results.json").read_text())["tasks"]["MultiWD"]["rows"] == task["rows"]
+    md = (out / "results.md").read_text()
+    assert "sample: 6 rows per task, label-stratified (seed 3)." in md
+    ci = task["ci"]["weighted_f1"]
+    assert f"| MultiWD | 6 | {task['weighted_f1']:.2f} | [{ci['low']:.2f}, {ci['high']:.2f}] |" in md
+    assert "Intervals: 95% percentile bootstrap over rows, 200 resamples, seed 0." in md
+
+
+def test_retrained_adapter_in_the_same_folder_generates_again(tiny_llama_dir, data_dir, monkeypatch, tmp_path):
+    monkeypatch.setenv("PHYASSIST_DATA_DIR", str(data_dir))
+    adapter, out = tmp_path / "adapter", tmp_path / "eval"
+    cfg = EvalConfig(adapter=str(_save_lora(tiny_llama_dir, adapter, seed=1, scale=20)), datasets=["MultiWD"], limit=3,
+                     out_dir=str(out), max_new_tokens=5, bootstrap_resamples=10)
+    cache = out / "MultiWD.generations.jsonl"
+
+    def answers():
+        return [row["generated_text"] for row in csv.DictReader(open(out / "MultiWD.csv", encoding="utf-8"))]
+
+    run_eval(cfg)
+    first = answers()
+    assert len(cache.read_text().splitlines()) == 3
+    _save_lora(tiny_llama_dir, adapter, seed=1, scale=20)  # the same weights saved again: reused
+    run_eval(cfg)
+    assert len(cache.read_text().splitlines()) == 3 and answers() == first
+    _save_lora(tiny_llama_dir, adapter, seed=2, scale=20)  # retrained into the same folder: generated again
+    run_eval(cfg)
+    assert len(cache.read_text().splitlines()) == 6 and answers() != first
+
+
+def test_eval_help_names_the_sample_and_bootstrap_flags(capsys):
+    from phyassist.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["eval", "--help"])
+    out = capsys.readouterr().out
+    assert exit_info.value.code == 0 and "stratified by gold label (not the first N)" in " ".join(out.split())
+    assert "--sample_seed" in out and "--bootstrap_resamples" in out and "--bootstrap_seed" in out
+
+
 def test_preset_hub_id_resolves_to_the_embedded_base(tmp_path):
     from phyassist.models import resolve_base
 
@@ -72,6 +144,8 @@ def test_bad_input(tmp_path, monkeypatch):
         adapter_base(str(tmp_path))
     with pytest.raises(UserError, match="`limit` must be positive, got 0"):
         EvalConfig(limit=0)
+    with pytest.raises(UserError, match="`bootstrap_resamples` must be positive, got 0"):
+        EvalConfig(bootstrap_resamples=0)
     with pytest.raises(UserError, match="`variant` must be one of"):
         EvalConfig(variant="chat")
     with pytest.raises(UserError, match="`test_set` must be one of instruction, expert, got 'gold'"):

@@ -29,7 +29,7 @@ def test_metadata_uses_hub_id_license_and_tags(tiny_adapter_dir, tmp_path):
     assert meta["library_name"] == "peft" and meta["pipeline_tag"] == "text-generation"
     assert {"phyassist", "mental-health", "imhi", "lora"} <= set(meta["tags"])
     assert meta["license"] == "apache-2.0"
-    assert meta["datasets"] == ["imhi"]
+    assert meta["datasets"] == ["phyassist/IMHI"]  # Hub dataset ids: the benchmark dataset
     assert str(tiny_adapter_dir) not in (tmp_path / "README.md").read_text()
 
 
@@ -44,6 +44,8 @@ def test_eval_results_round_trip(tiny_adapter_dir, tmp_path):
                    for t, s in adapter["tasks"].items()}
     f1 = next(r for r in loaded.data.eval_results if r.metric_type == "f1")
     assert f1.metric_args == {"average": "weighted"} and f1.dataset_split == "test"
+    assert (f1.dataset_type, f1.dataset_config, f1.dataset_revision) == ("phyassist/IMHI", "MultiWD", "v1")
+    assert f1.source_url == "https://huggingface.co/spaces/phyassist/imhi" and f1.source_name
     cards.validate_card(tmp_path / "README.md", adapter)
 
 
@@ -84,10 +86,29 @@ def test_eval_results_file_format():
     from huggingface_hub import parse_eval_result_entries
 
     results = imhi_results(("MultiWD",), bart=True)
-    entries = parse_eval_result_entries(yaml.safe_load(cards.eval_results_yaml(results, "2026-11-29T00:00:00Z")))
-    assert {(e.task_id, e.value) for e in entries} == {
-        ("MultiWD/weighted_f1", 41.25), ("MultiWD/accuracy", 50.0), ("MultiWD/bart_score", -3.512)}
-    assert all(e.dataset_id == "imhi" and e.date == "2026-11-29T00:00:00Z" for e in entries)
+    raw = yaml.safe_load(cards.eval_results_yaml(results, "2026-11-29T00:00:00Z"))
+    assert raw[0]["dataset"] == {"id": "phyassist/IMHI", "task_id": "MultiWD", "revision": "v1"}
+    assert raw[0]["source"]["url"] == "https://huggingface.co/spaces/phyassist/imhi"
+    entries = parse_eval_result_entries(raw)
+    # tasks of the benchmark's eval.yaml; BARTScore stays in the model-index (no leaderboard task)
+    assert {(e.task_id, e.value) for e in entries} == {("MultiWD", 41.25), ("MultiWD_accuracy", 50.0)}
+    assert all(e.dataset_id == "phyassist/IMHI" and e.dataset_revision == "v1" and e.date == "2026-11-29T00:00:00Z"
+               for e in entries)
+
+
+def test_complete_variant_and_splits_outside_the_release():
+    results = imhi_results(("DR", "swmh"))
+    results["variant"] = "complete"
+    assert {r.dataset_split for r in cards.eval_results(results)} == {"test_complete"}
+    # swmh has no completion test set in the release: no leaderboard entry for a task that does not exist
+    assert [e.task_id for e in cards.eval_result_entries(results)] == ["DR_complete", "DR_complete_accuracy"]
+
+
+def test_counsel_chat_is_named_by_its_hub_id(tiny_adapter_dir):
+    card = cards.build_card(tiny_adapter_dir, {"tasks": {}}, imhi_results(), repo_id="a/b", dataset="all")
+    assert card.data.datasets == ["phyassist/IMHI", "nbertagnolli/counsel-chat"]  # `all` includes counsel-chat
+    assert cards.hub_datasets("counsel-chat") == card.data.datasets and cards.hub_datasets("SAD") == ["phyassist/IMHI"]
+    assert "[phyassist/IMHI](https://huggingface.co/datasets/phyassist/IMHI) at revision `v1`" in str(card)
 
 
 def test_missing_adapter_config_is_a_user_error(tmp_path):
@@ -105,5 +126,41 @@ def test_expert_test_set_is_named_in_body_and_metadata(tiny_adapter_dir):
     results = card.data.eval_results
     assert results and {r.dataset_split for r in results} == {"test_expert"}
     assert {r.dataset_name for r in results} == {"IMHI MultiWD (expert explanations)"}
-    notes = [e.notes for e in cards.eval_result_entries(adapter)]
+    entries = cards.eval_result_entries(adapter)
+    assert [e.task_id for e in entries] == ["MultiWD_expert", "MultiWD_expert_accuracy"]
+    notes = [e.notes for e in entries]
     assert all("split test_expert" in n and "labels: learned (MultiWD v2 sha256:0123456789ab)" in n for n in notes)
+
+
+def _with_rows(results: dict, golds: list, preds: list) -> dict:
+    from phyassist.evaluation.bootstrap import intervals
+
+    for task in results["tasks"].values():
+        task["n"] = len(golds)
+        task["rows"] = {"index": list(range(len(golds))), "gold": golds, "pred": preds, "queries_sha256": "q"}
+        task["ci"] = intervals(golds, preds, task["labels"])
+    return results
+
+
+def test_card_shows_intervals_and_the_paired_verdict(tiny_adapter_dir):
+    golds = ["yes", "no"] * 60
+    base = _with_rows(imhi_results(("MultiWD", "SAD")), golds, ["no"] * 120)
+    adapter = _with_rows(imhi_results(("MultiWD", "SAD"), offset=7.5), golds, golds[:100] + ["no"] * 20)
+    adapter["tasks"]["SAD"]["rows"]["pred"] = ["no"] * 120  # the same answers as the base on SAD
+    text = str(_card(tiny_adapter_dir, base, adapter))
+    ci = base["tasks"]["MultiWD"]["ci"]["weighted_f1"]
+    assert f"| MultiWD | 120 | 41.2 [{ci['low']:.1f}, {ci['high']:.1f}] | 48.8 [" in text
+    assert "95% bootstrap intervals in brackets (percentile bootstrap over rows, 1000 resamples, seed 0)" in text
+    assert "| MultiWD | weighted F1 | +" in text and "| better |" in text
+    assert "| SAD | accuracy | +0.0 | [+0.0, +0.0] | no significant difference |" in text
+    assert "**MultiWD**, weighted F1: the adapter is **better** than the base (+" in text
+    assert "**SAD**, accuracy: **no significant difference** between the adapter and the base (+0.0 points, " \
+           "95% interval +0.0 to +0.0, 120 paired rows)." in text
+    adapter["tasks"]["MultiWD"]["rows"]["index"] = list(range(1, 121))
+    with pytest.raises(UserError, match="MultiWD: base and adapter scored different test rows"):
+        _card(tiny_adapter_dir, base, adapter)
+
+
+def test_card_without_per_row_labels_has_no_verdict(tiny_adapter_dir):
+    text = str(_card(tiny_adapter_dir))
+    assert "Adapter against base" not in text and "bootstrap intervals" not in text

@@ -37,7 +37,7 @@ def test_stage_writes_card_results_and_hub_ids(tiny_adapter_dir, tmp_path):
     assert EXPECTED <= _files(staged)
     card = ModelCard.load(staged / "README.md")
     assert card.data.base_model == "phyassist-tests/tiny-llama"
-    assert card.data.datasets == ["imhi"]
+    assert card.data.datasets == ["phyassist/IMHI"]
     results = json.loads((staged / "eval" / "adapter.json").read_text())
     got = {(r.dataset_config, r.metric_type): r.metric_value for r in card.data.eval_results}
     assert got == {("MultiWD", "f1"): results["tasks"]["MultiWD"]["weighted_f1"],
@@ -158,3 +158,20 @@ def test_train_and_push_is_publish_under_its_own_name():
     help_text = subprocess.run([sys.executable, str(REPO / "scripts" / "train_and_push.py"), "--help"],
                                capture_output=True, text=True, timeout=120).stdout
     assert help_text.startswith("usage: train_and_push.py ") and "--eval_limit" in help_text
+
+
+def test_train_and_push_without_data_offline_stops_in_seconds(tmp_path):
+    import time
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PHYASSIST_", "HF_"))}
+    env.update(HOME=str(tmp_path), PHYASSIST_DATA_DIR=str(tmp_path / "nodata"), HF_HUB_OFFLINE="1")
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, str(REPO / "scripts" / "train_and_push.py"), "--dataset", "MultiWD"],
+                          capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path)
+    took = time.perf_counter() - t0
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"train_and_push.py: error: MultiWD data missing under {tmp_path / 'nodata'} (")
+    assert "`phyassist data download`" in last and "PHYASSIST_DATA_DIR" in last
+    assert "Traceback" not in proc.stderr and not (tmp_path / ".cache" / "phyassist" / "models").exists()
+    assert took < 30, took  # no base conversion, no training: the data check comes first

@@ -1,0 +1,356 @@
+"""The IMHI test sets as a Hub benchmark dataset: staged folder, dataset card, ``eval.yaml``, push.
+
+``stage_benchmark(root, dest)`` copies the release's test files byte for byte (sha256-checked against
+the pinned MentalLLaMA commit) to ``data/<task>/<split>.csv``: one config per IMHI task, splits
+``test`` (instruction), ``test_complete`` and ``test_expert``. It writes a dataset card whose
+``configs:`` name those files and an ``eval.yaml`` that declares one leaderboard task per task, split
+and metric (``task_id``). Model cards point their ``.eval_results`` at ``IMHI_DATASET`` at the tag
+``IMHI_REVISION``, which ``main`` (``scripts/push_benchmark.py``) gives the pushed commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..data.download import IMHI_COMMIT, OPTIONAL, checksums
+from ..data.loading import data_dir, imhi_path, required_columns
+from ..data.tasks import TASKS, split_file
+from ..errors import UserError
+from ..io import atomic_dir, read_csv
+from .naming import ORG
+from .push import check_no_tokens, check_repo_id, get_token, push_folder
+
+logger = logging.getLogger(__name__)
+
+IMHI_DATASET = f"{ORG}/IMHI"  # the benchmark dataset repo model cards point at
+IMHI_REVISION = "v1"  # the tag push_benchmark.py gives the dataset commit; never moved once pushed
+METRIC_URL = f"https://huggingface.co/spaces/{ORG}/imhi"  # the evaluate module that computes the scores
+MENTALLLAMA_URL = "https://github.com/SteveKGYang/MentalLLaMA"
+# dataset split -> (variant, test set) of phyassist.data.tasks: the release's three test files per task
+SPLITS = {"test": ("instruction", "instruction"), "test_complete": ("complete", "instruction"),
+          "test_expert": ("instruction", "expert")}
+SPLIT_NAMES = {"test": "instruction test set (ChatGPT-written gold explanations)",
+               "test_complete": "completion test set (the instruction set's posts as completion prompts)",
+               "test_expert": "expert test set (gold explanations written by domain experts)"}
+# leaderboard metrics, results.json key -> what the value is; the first is each task's headline
+LEADERBOARD_METRICS = {"weighted_f1": "weighted F1", "accuracy": "accuracy"}
+COLUMNS = required_columns("test", "instruction")  # ("query", "gpt-3.5-turbo") in every test file
+MENTALLLAMA_BIBTEX = """@inproceedings{yang2024mentallama,
+  title={MentaLLaMA: Interpretable Mental Health Analysis on Social Media with Large Language Models},
+  author={Yang, Kailai and Zhang, Tianlin and Kuang, Ziyan and Xie, Qianqian and Huang, Jimin and Ananiadou, Sophia},
+  booktitle={Proceedings of the ACM Web Conference 2024},
+  year={2024}
+}"""
+
+
+def split_name(variant: str = "instruction", test_set: str = "instruction") -> str:
+    """The dataset split that holds a variant's test set: ``test``, ``test_complete`` or ``test_expert``."""
+    for name, pair in SPLITS.items():
+        if pair == (variant, test_set):
+            return name
+    raise UserError(f"no IMHI test split for variant {variant!r} with test set {test_set!r}; "
+                    f"expected one of {', '.join(f'{v}/{t}' for v, t in SPLITS.values())}")
+
+
+def task_id(task: str, split: str, metric: str) -> str:
+    """The ``eval.yaml`` task id of a metric on a task's split: ``MultiWD`` (weighted F1 on ``test``),
+    ``MultiWD_accuracy``, ``MultiWD_expert``, ``MultiWD_complete_accuracy``, ..."""
+    if split not in SPLITS:
+        raise UserError(f"unknown IMHI split {split!r}; expected one of {', '.join(SPLITS)}")
+    if metric not in LEADERBOARD_METRICS:
+        raise UserError(f"{metric!r} is not a leaderboard metric; expected one of {', '.join(LEADERBOARD_METRICS)}")
+    name = task + ("" if split == "test" else split.removeprefix("test"))
+    return name if metric == next(iter(LEADERBOARD_METRICS)) else f"{name}_{metric}"
+
+
+def release_path(task: str, split: str) -> str:
+    """The file's path in the MentalLLaMA release, e.g. ``test_data/test_instruction/DR.csv``."""
+    variant, test_set = SPLITS[split]
+    return split_file(TASKS[task], "test", variant, test_set)
+
+
+def in_release(task: str, split: str) -> bool:
+    """Whether the public release has this test file (swmh's instruction and completion ones are not)."""
+    return task in TASKS and split in SPLITS and f"imhi/{release_path(task, split)}" not in OPTIONAL
+
+
+@dataclass(frozen=True)
+class StagedFile:
+    task: str
+    split: str
+    source: str  # path in the MentalLLaMA release
+    rows: int
+    size: int  # bytes
+    sha256: str
+    pinned: bool | None  # sha256 equals the pinned release's; None where no checksum is known
+
+    @property
+    def path(self) -> str:
+        return f"data/{self.task}/{self.split}.csv"
+
+
+@dataclass
+class StagedBenchmark:
+    folder: Path
+    files: list[StagedFile]
+    missing: list[tuple[str, str, str]] = field(default_factory=list)  # (task, split, path tried)
+
+    @property
+    def rows(self) -> int:
+        return sum(f.rows for f in self.files)
+
+    @property
+    def size(self) -> int:
+        return sum(p.stat().st_size for p in self.folder.rglob("*") if p.is_file())
+
+
+def eval_yaml(files: list[StagedFile]) -> str:
+    """The benchmark's ``eval.yaml`` (the Hub's format: name, description, tasks of id/config/split)."""
+    lines = [
+        "# IMHI as a Hugging Face benchmark, written by phyassist.hub.benchmark. One leaderboard task per",
+        "# IMHI task, test split and metric; every score is in percent (0-100), higher is better, computed by",
+        f"# the `imhi` evaluate module ({METRIC_URL}): the label stated or explained in the",
+        "# generated answer is inferred and compared with the gold label. No `evaluation_framework`: the Hub",
+        "# accepts only frameworks from its own list, and this metric is none of them.",
+        "name: IMHI",
+        "description: >",
+        "  IMHI (Interpretable Mental Health Instruction) test sets from MentalLLaMA: Reddit and Twitter",
+        "  posts with a question about depression, stress and its causes, wellness dimensions,",
+        "  interpersonal risk factors, loneliness or mental disorders, and a gold answer that states the",
+        "  label and explains it. A model answers each query; the score is the weighted F1 (or accuracy)",
+        "  of the labels inferred from its answers. Configs are the IMHI tasks; splits test (ChatGPT-written",
+        "  gold explanations), test_complete (completion prompts) and test_expert (expert-written).",
+        "tasks:",
+    ]
+    for f in files:
+        lines.append(f"  # {f.task}: {TASKS[f.task].description}; {SPLIT_NAMES[f.split]}, {f.rows} rows")
+        for metric, what in LEADERBOARD_METRICS.items():
+            tid = task_id(f.task, f.split, metric)
+            lines += [f"  - id: {tid}  # {what}", f"    config: {f.task}", f"    split: {f.split}"]
+    return "\n".join(lines) + "\n"
+
+
+def _size_category(rows: int) -> str:
+    for bound, name in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K")):
+        if rows < bound:
+            return name
+    return "100K<n<1M"
+
+
+def dataset_card(files: list[StagedFile], missing: list[tuple[str, str, str]], *, repo_id: str = IMHI_DATASET,
+                 revision: str = IMHI_REVISION) -> str:
+    """README.md of the benchmark dataset: metadata with ``configs:``, then provenance and usage."""
+    from huggingface_hub import DatasetCardData
+
+    configs: dict[str, list[dict]] = {}
+    for f in files:
+        configs.setdefault(f.task, []).append({"split": f.split, "path": f.path})
+    data = DatasetCardData(
+        license="mit", language=["en"], pretty_name="IMHI (MentalLLaMA) test sets",
+        task_categories=["text-classification", "text-generation"], size_categories=[_size_category(
+            sum(f.rows for f in files))], tags=["mental-health", "imhi", "benchmark", "explainability", "reddit"],
+        configs=[{"config_name": task, "data_files": splits} for task, splits in configs.items()],
+    )
+    table = "\n".join(f"| {f.task} | {f.split} | {f.rows} | `{f.source}` | `{f.sha256[:16]}` | "
+                      f"{'yes' if f.pinned else 'no' if f.pinned is False else 'unknown'} |" for f in files)
+    skipped = "".join(f"\n- {task} `{split}` (release file `{release_path(task, split)}`)"
+                      for task, split, _ in missing)
+    skipped = f" Not in this copy ({len(missing)} skipped):{skipped}" if missing else ""
+    changed = ("nothing; every file is byte-identical to the release (sha256 checked against the checksums "
+               "phyassist pins for that commit)." if all(f.pinned for f in files) else
+               "nothing was edited, but the files marked `no` or `unknown` in the table do not match (or have "
+               "no) pinned sha256: they come from another copy of the release.")
+    first = files[0] if files else None
+    example_id = task_id(first.task, first.split, "weighted_f1") if first else "MultiWD"
+    return f"""---
+{data.to_yaml()}
+---
+
+# IMHI test sets (MentalLLaMA)
+
+The test sets of **IMHI** (Interpretable Mental Health Instruction), the benchmark of
+[MentalLLaMA]({MENTALLLAMA_URL}), as a Hugging Face benchmark dataset. Each row is a social-media post
+with a question about it (`query`) and a gold answer (`gpt-3.5-turbo`) that states the label first and
+then explains it: `"<label sentence>. Reasoning: <explanation>"`. Models are scored on the labels
+inferred from their own answers (weighted F1 and accuracy); [`eval.yaml`](eval.yaml) declares the
+leaderboard tasks, so scores that model repos publish in `.eval_results/*.yaml` show up here.
+
+> **Research use only.** The posts discuss depression, stress, suicide and self-harm. Nothing here is
+> a diagnostic tool. If you or someone you know is in crisis, contact local emergency services or a
+> crisis line (for example 988 in the US, 116 123 in the UK and Ireland, https://findahelpline.com).
+
+## Configs and splits
+
+One config per IMHI task; splits `test` (the instruction test set, gold explanations written by
+ChatGPT), `test_complete` (the same posts as completion prompts) and `test_expert` (35 posts per task
+with gold explanations written by domain experts).
+
+| config | split | rows | release file | sha256 (first 16) | matches the pinned release |
+|---|---|---:|---|---|---|
+{table}
+
+{len(files)} files, {sum(f.rows for f in files)} rows.{skipped}
+
+```python
+from datasets import load_dataset
+
+rows = load_dataset("{repo_id}", "MultiWD", split="test_expert", revision="{revision}")
+```
+
+## Columns
+
+| column | content |
+|---|---|
+| `query` | the prompt: `Consider this post: "<post>" Question: <question>` (`test`, `test_expert`), or `Post: <post> Question: The answer to the question "<question>" is` (`test_complete`) |
+| `gpt-3.5-turbo` | the gold answer: the label (a sentence, or in `test_complete` the completing word), then `Reasoning:` and the explanation; in `test_expert` written by experts despite the column name, which the release keeps |
+
+## Leaderboard tasks and scores
+
+`eval.yaml` declares, for every config and split above, a task for weighted F1 (the headline: the
+task id is the config name, plus `_complete` or `_expert` for those splits) and one for accuracy
+(`_accuracy` appended). Scores are percentages (0-100), computed by the
+[`imhi` evaluate module]({METRIC_URL}): the label stated first in a generated answer, or else the one a
+published classifier reads from its explanation, against the gold label. phyassist writes them into
+a model repo as
+
+```yaml
+- dataset:
+    id: {repo_id}
+    task_id: {example_id}
+    revision: {revision}
+  value: <score, 0-100>
+  source:
+    url: {METRIC_URL}
+```
+
+with `phyassist eval --dataset <task> [--test-set expert] [--variant complete]` and
+`phyassist publish`.
+
+## Provenance
+
+Source: the MentalLLaMA repository ({MENTALLLAMA_URL}) at commit `{IMHI_COMMIT}`, folders
+`test_data/test_instruction`, `test_data/test_complete` and `test_data/test_instruction_expert`
+(some expert files sit under `human_evaluation/test_instruction_expert` there). What was changed:
+{changed} Files were renamed to `data/<task>/<split>.csv`. The swmh instruction and completion test
+sets are not in the public repository (only its expert set is), so swmh has `test_expert` only.
+
+## License and citation
+
+MIT, as the MentalLLaMA release ([`LICENSE`](LICENSE), Copyright (c) 2023 NaCTeM). The posts come
+from the public datasets IMHI was built from (DR, dreaddit, Irf, MultiWD, SAD, CAMS, loneliness,
+SWMH, T-SID); cite those as well when you use a task.
+
+```bibtex
+{MENTALLLAMA_BIBTEX}
+```
+
+## Limitations and ethics
+
+Posts are mostly English Reddit and Twitter text; labels and most explanations were produced by
+annotators and ChatGPT, with their biases. A score on these tasks says how well a model reproduces
+these labels, not whether it is safe or useful for people in distress.
+
+*Staged by phyassist's `scripts/push_benchmark.py`; this revision is tagged `{revision}`.*
+"""
+
+
+def stage_benchmark(root: str | Path | None = None, dest: str | Path = "outputs/imhi-benchmark", *,
+                    repo_id: str = IMHI_DATASET, revision: str = IMHI_REVISION) -> StagedBenchmark:
+    """Write the benchmark dataset folder atomically from the IMHI release under ``root``; missing test
+    files are recorded and skipped, a file that is not a valid test CSV is an error."""
+    root = Path(root) if root else data_dir()
+    if not (root / "imhi").is_dir():
+        raise UserError(f"no IMHI data under {root}: run `phyassist data download` or set PHYASSIST_DATA_DIR")
+    pinned = checksums()
+    files, missing = [], []
+    dest = Path(dest)
+    with atomic_dir(dest) as tmp:
+        for task in TASKS:
+            for split, (variant, test_set) in SPLITS.items():
+                src = imhi_path(task, "test", variant, test_set=test_set, root=root)
+                if not src.exists():
+                    missing.append((task, split, str(src)))
+                    continue
+                rows = len(read_csv(src, required=COLUMNS))  # a broken or foreign file stops here
+                raw = src.read_bytes()
+                digest = hashlib.sha256(raw).hexdigest()
+                known = pinned.get(f"imhi/{release_path(task, split)}")
+                staged = StagedFile(task, split, release_path(task, split), rows, len(raw), digest,
+                                    None if known is None else known == digest)
+                (tmp / staged.path).parent.mkdir(parents=True, exist_ok=True)
+                (tmp / staged.path).write_bytes(raw)
+                files.append(staged)
+        if not files:
+            raise UserError(f"no IMHI test files under {root / 'imhi'}; expected test_data/test_instruction/*.csv "
+                            "(run `phyassist data download`)")
+        if (root / "imhi" / "LICENSE").exists():
+            shutil.copyfile(root / "imhi" / "LICENSE", tmp / "LICENSE")  # not copy2: the source may be read-only
+        card = dataset_card(files, missing, repo_id=repo_id, revision=revision)
+        (tmp / "README.md").write_text(card, encoding="utf-8")
+        (tmp / "eval.yaml").write_text(eval_yaml(files), encoding="utf-8")
+        check_no_tokens(tmp, get_token())
+    if missing:  # one line: a partial copy misses most files
+        logger.warning("Skipped %d IMHI test file(s) missing under %s: %s", len(missing), root / "imhi",
+                       ", ".join(f"{t} {s}" for t, s, _ in missing))
+    return StagedBenchmark(dest, files, missing)
+
+
+@dataclass
+class BenchmarkPushConfig:
+    """``scripts/push_benchmark.py``: where the IMHI benchmark dataset is staged and published."""
+
+    data_dir: str | None = field(default=None, metadata={"help": "Data folder with imhi/; default PHYASSIST_DATA_DIR."})
+    output_dir: str = field(default="outputs/imhi-benchmark", metadata={"help": "Where the dataset folder is staged."})
+    repo_id: str = field(default=IMHI_DATASET, metadata={"help": "Dataset repo, ORG/NAME."})
+    tag: str = field(default=IMHI_REVISION, metadata={"help": "Tag of the pushed commit (the revision cards pin)."})
+    dry_run: bool = field(default=False, metadata={"help": "Stage the folder, push nothing."})
+    private: bool = field(default=False, metadata={"help": "Create the repo private."})
+
+    def __post_init__(self):
+        check_repo_id(self.repo_id)
+        if not self.tag.strip():
+            raise UserError("`tag` must not be empty; it is the revision model cards pin")
+
+
+def summary(staged: StagedBenchmark) -> str:
+    """The staged files as a table a person can read, and what was skipped."""
+    lines = [f"{'config':<11} {'split':<14} {'rows':>6}  pinned", *(
+        f"{f.task:<11} {f.split:<14} {f.rows:>6}  {'yes' if f.pinned else 'no' if f.pinned is False else '?'}"
+        for f in staged.files)]
+    lines.append(f"{len(staged.files)} files, {staged.rows} rows, {staged.size / 1e6:.1f} MB staged in {staged.folder}")
+    if staged.missing:
+        lines.append(f"skipped {len(staged.missing)} missing file(s): "
+                     + ", ".join(f"{t} {s} ({p})" for t, s, p in staged.missing))
+    return "\n".join(lines)
+
+
+def main(cfg: BenchmarkPushConfig) -> int:
+    """Stage the benchmark dataset; with a token and no ``dry_run``, push it as one tagged commit."""
+    from huggingface_hub import constants
+
+    logger.info("Config: %s", cfg)
+    staged = stage_benchmark(cfg.data_dir, cfg.output_dir, repo_id=cfg.repo_id, revision=cfg.tag)
+    print(summary(staged))
+    token = get_token()
+    reason = ("--dry-run" if cfg.dry_run else "no Hugging Face token (set HF_TOKEN or run `hf auth login`)"
+              if not token else "HF_HUB_OFFLINE is set" if constants.is_offline_mode() else "")
+    if reason:
+        data = f" --data-dir {cfg.data_dir}" if cfg.data_dir else ""
+        print(f"Not pushed ({reason}). To push it, run:\n  python scripts/push_benchmark.py "
+              f"--output-dir {cfg.output_dir} --repo-id {cfg.repo_id}{data}")
+        return 0
+    unverified = [f"{f.task} {f.split}" for f in staged.files if not f.pinned]
+    if unverified:
+        raise UserError(f"refusing to publish {cfg.repo_id}: {', '.join(unverified)} do(es) not match the sha256 of "
+                        f"MentalLLaMA@{IMHI_COMMIT[:12]}; re-download with `phyassist data download --force`")
+    url = push_folder(staged.folder, cfg.repo_id, repo_type="dataset", private=cfg.private, token=token, tag=cfg.tag,
+                      commit_message=f"IMHI test sets from MentalLLaMA@{IMHI_COMMIT[:12]} ({cfg.tag})")
+    print(f"Pushed {staged.folder} to {url} (tag {cfg.tag})")
+    if (cfg.repo_id, cfg.tag) != (IMHI_DATASET, IMHI_REVISION):
+        logger.warning("Model cards point at %s@%s; this benchmark went to %s@%s.", IMHI_DATASET, IMHI_REVISION,
+                       cfg.repo_id, cfg.tag)
+    return 0
