@@ -136,8 +136,9 @@ def _plain_parser(cls, prog: str, description: str | None):
             raise TypeError(f"{cls.__name__}.{f.name}: type {kind} needs transformers' HfArgumentParser")
         parser.add_argument(*options, **kwargs)
         if kind is bool and f.default is True:
+            # default False as HfArgumentParser has it; argparse keeps the first action's default (True)
             parser.add_argument(f"--no_{f.name}", f"--no-{f.name.replace('_', '-')}", action="store_false",
-                                dest=f.name, **{k: v for k, v in f.metadata.items() if k != "aliases"})
+                                dest=f.name, default=False, **{k: v for k, v in f.metadata.items() if k != "aliases"})
     return parser
 
 
