@@ -1,17 +1,14 @@
-"""Space benchmarks: adapter switching, time to first token, memory of many adapters, crisis detector.
+"""Space benchmarks: adapter switching, time to first token, memory of many adapters.
 
     python benchmarks/space_bench.py                       # all, on the embedded SmolLM2 (CPU)
     python benchmarks/space_bench.py --only switch,memory  # a subset
-    PHYASSIST_DATA_DIR=../shared/data python benchmarks/space_bench.py --only crisis
 
 - switch: ``set_adapter`` on one PeftModel holding 5 adapters, against the seed's way (load the base
   and then the adapter with ``PeftModel.from_pretrained``), same adapters, same process. Target >= 100x.
 - ttft: time to the first streamed text of a chat reply on the embedded base (CPU), median of runs.
 - memory: bytes of parameters of the base plus 5 adapters (r=8 on all the preset's target modules)
   against the base alone, and the process RSS growth while loading them. Target <= 1.1x.
-- crisis: the detector's recall on ``tests/fixtures/crisis_*.txt`` and its false-positive rate on
-  counsel-chat questions with no suicide/self-harm content (outside the ``self-harm`` topic and
-  without any word of a broad vocabulary screen); prints every firing for manual inspection.
+- the crisis screen has its own benchmark: ``benchmarks/crisis_bench.py``.
 """
 
 from __future__ import annotations
@@ -19,7 +16,6 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import re
 import statistics
 import sys
 import tempfile
@@ -29,11 +25,6 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "tests" / "fixtures"
 N_ADAPTERS = 5
-SCREEN = (
-    r"suicid|self[- ]?harm|self[- ]?injur|kill(?:ing|ed)? (?:my|him|her|them)sel|cutting|cut (?:my|him|her)sel|"
-    r"hurt(?:ing)? (?:my|him|her|them)sel|harm(?:ing)? (?:my|him|her|them)sel|want(?:ed|s)? to die|"
-    r"(?:end|take) (?:my|his|her|their) (?:own )?life|overdos|wish i (?:was|were) dead|shouldn't be here|end it all"
-)
 
 
 def rss_mib() -> float:
@@ -144,51 +135,9 @@ def bench_ttft(runs: int = 5) -> None:
           f"~{statistics.median(rates):.1f} streamed chunks/s")
 
 
-def lines(name: str) -> list[str]:
-    return [x for x in (FIXTURES / name).read_text().splitlines() if x.strip() and not x.startswith("#")]
-
-
-def bench_crisis() -> None:
-    import pandas as pd
-
-    from phyassist.data.loading import data_dir
-    from phyassist.serve.safety import detect_crisis
-
-    for name in ("crisis_positive.txt", "crisis_heldout.txt"):
-        items = lines(name)
-        missed = [t for t in items if detect_crisis(t) is None]
-        print(f"crisis: recall on {name} {1 - len(missed) / len(items):.1%} ({len(items) - len(missed)}/{len(items)})"
-              + (f"; missed: {missed}" if missed else ""))
-    negatives = lines("crisis_negative.txt")
-    fired = [t for t in negatives if detect_crisis(t)]
-    print(f"crisis: fires on {len(fired)}/{len(negatives)} hard negatives (idioms, denials): {fired}")
-    path = data_dir() / "counsel-chat" / "20200325_counsel_chat.csv"
-    if not path.exists():
-        print(f"crisis: counsel-chat not found at {path}; set PHYASSIST_DATA_DIR")
-        return
-    df = pd.read_csv(path)
-    topics = df.groupby("questionID").topic.apply(lambda s: set(s.dropna()))
-    first = df.drop_duplicates("questionID").set_index("questionID")
-    texts = first.questionTitle.fillna("") + " " + first.questionText.fillna("")
-    screen = re.compile(SCREEN, re.I)
-    clean, flagged = [], []
-    for qid, text in texts.items():
-        (flagged if "self-harm" in topics[qid] or screen.search(text) else clean).append(text)
-    fp = [(detect_crisis(t).phrase, t) for t in clean if detect_crisis(t)]
-    print(f"crisis: counsel-chat questions {len(texts)}; without such content {len(clean)}; detector fires on "
-          f"{len(fp)} -> false-positive rate {len(fp) / len(clean):.2%}")
-    for phrase, text in fp:
-        print(f"   FP? [{phrase}] {text[:160]!r}")
-    hits = [(detect_crisis(t), t) for t in flagged]
-    print(f"crisis: on the {len(flagged)} questions with suicide/self-harm words or topic it fires on "
-          f"{sum(h is not None for h, _ in hits)} (review below)")
-    for hit, text in hits:
-        print(f"   {'FIRE' if hit else 'quiet'} [{hit.phrase if hit else ''}] {text[:160]!r}")
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", default="switch,memory,ttft,crisis", help="comma-separated subset")
+    parser.add_argument("--only", default="switch,memory,ttft", help="comma-separated subset")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     only = set(args.only.split(","))
@@ -202,8 +151,6 @@ def main(argv=None) -> int:
             bench_memory_and_switch(base_dir, make_adapters(base_dir, Path(tmp)), only)
     if "ttft" in only:
         bench_ttft()
-    if "crisis" in only:
-        bench_crisis()
     return 0
 
 

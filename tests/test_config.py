@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import pytest
 
@@ -122,3 +123,40 @@ def test_cli_errors_are_one_line(capsys, tmp_path):
     assert capsys.readouterr().err.strip() == "phyassist: error: `repo_id` must look like ORG/NAME, got 'nope'"
     assert main(["push", str(tmp_path)]) == 2
     assert capsys.readouterr().err.strip() == "phyassist: error: `repo_id` is required (--repo-id ORG/NAME)"
+
+
+HUB_REFUSED = ("`{}` is not supported in training configs: publish the adapter with `phyassist publish` "
+               "(it scans for secrets before uploading)")
+
+
+@pytest.mark.parametrize("flags, name", [
+    (["--push_to_hub"], "push_to_hub"),
+    (["--push-to-hub", "true"], "push_to_hub"),
+    (["--hub_model_id", "me/adapter"], "hub_model_id"),
+    (["--hub-strategy", "end"], "hub_strategy"),
+    (["--hub_token", "hf" + "_" + "tRaInInG" * 5], "hub_token"),
+    (["--config", "RECIPE"], "push_to_hub"),
+])
+def test_train_command_refuses_the_trainers_hub_upload(flags, name, capsys, tmp_path):
+    """The Trainer would upload the output folder unscanned (a pickle with `hub_token` included)."""
+    from phyassist.cli import main
+
+    recipe = tmp_path / "push.yaml"
+    recipe.write_text("dataset: MultiWD\npush_to_hub: true\n")
+    assert main(["train", "--dataset", "MultiWD", *[str(recipe) if f == "RECIPE" else f for f in flags]]) == 2
+    err = capsys.readouterr().err
+    assert err.strip().splitlines()[-1] == "phyassist: error: " + HUB_REFUSED.format(name)
+    assert "tRaInInG" not in err  # a token given on the command line is never echoed
+
+
+def test_load_config_refuses_the_trainers_hub_upload(tmp_path):
+    from phyassist.train.config import load_config
+
+    recipe = tmp_path / "push.yaml"
+    recipe.write_text("dataset: MultiWD\nhub_model_id: me/adapter\n")
+    with pytest.raises(UserError, match=f"^{re.escape(HUB_REFUSED.format('hub_model_id'))}$"):
+        load_config(recipe)
+    with pytest.raises(UserError, match=f"^{re.escape(HUB_REFUSED.format('hub_token'))}$"):
+        load_config(None, dataset="MultiWD", hub_token="x" * 37)
+    # the defaults, spelt out, are not an upload
+    assert load_config(None, dataset="MultiWD", push_to_hub=False, hub_strategy="every_save").push_to_hub is False

@@ -80,6 +80,7 @@ def test_wheel_ships_recipes_and_card_templates(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     shipped = {f"phyassist/recipes/{p.relative_to(REPO / 'recipes').as_posix()}" for p in (REPO / "recipes").rglob("*.yaml")}
     shipped |= {f"phyassist/model_cards/{p.name}" for p in (REPO / "model_cards").glob("*.md")}
+    shipped |= {"phyassist/serve/crisis_model.npz", "phyassist/data/checksums.json"}
     assert shipped and shipped <= names, shipped - names
 
 
@@ -156,6 +157,21 @@ print(json.dumps({"preds": preds, "scores": classification_scores(["yes", "no", 
     # yes: P 1/2, R 1/2, F1 1/2; no: P 1, R 1/2, F1 2/3; weighted by 2 golds each: (1/2 + 2/3) / 2
     assert out["scores"]["weighted_f1"] == pytest.approx(175 / 3)
     assert out["scores"]["unparsed"] == 1
+
+
+@pytest.mark.slow
+def test_light_install_screens_for_crisis_with_the_shipped_model(light_venv, tmp_path):
+    script = """
+from phyassist.serve.crisis_model import shipped
+from phyassist.serve.safety import detect_crisis, screen_conversation
+model = shipped()
+assert model is not None, "crisis model missing from the wheel"
+print(detect_crisis("quiero morirme") is not None, detect_crisis("I killed it at karaoke") is None,
+      screen_conversation(["I keep looking at the pills in the cabinet", "ok"]) is not None)
+"""
+    done = _light_run(light_venv, tmp_path, "python", "-c", script)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.split() == ["True", "True", "True"]
 
 
 @pytest.mark.slow

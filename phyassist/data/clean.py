@@ -3,9 +3,11 @@
 A row is a (prompt, answer) pair. ``Cleaner`` repairs common mojibake (UTF-8 text that was decoded
 as Mac Roman, e.g. ``can‚Äôt``, or as Windows-1252, e.g. ``canâ€™t``) and then drops rows that are
 empty, contain a link, still contain mojibake (a replacement character, a ``?`` standing for a lost
-apostrophe such as ``We?ve``, ``??`` between letters), are longer than ``max_chars`` or exactly
-duplicate an earlier row. Plain punctuation such as ``really??`` is kept. Every drop is counted by
-reason. It reads no files and knows no tasks.
+apostrophe such as ``We?ve``, ``??`` between letters), are longer than ``max_chars``, do not fit
+the base model's context (``fits_context``, from ``phyassist.data.context``), whose prompt holds a
+test post (``test_posts``, from ``phyassist.data.overlap``) or exactly duplicate an earlier row. Plain
+punctuation such as ``really??`` is kept. Every drop is counted by reason. It reads no files and
+knows no tasks.
 """
 
 from __future__ import annotations
@@ -13,10 +15,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Callable, Container
 from dataclasses import dataclass, field
 
 # Reasons, in the order they are checked.
-REASONS = ("empty", "link", "mojibake", "too_long", "duplicate")
+REASONS = ("empty", "link", "mojibake", "too_long", "too_long_for_context", "test_overlap", "duplicate")
 
 LINK_RE = re.compile(r"https?://|\bwww\.", re.IGNORECASE)
 
@@ -104,9 +107,13 @@ class Cleaner:
 
     ``drop_links``/``drop_mojibake`` can be turned off (the test split keeps the benchmark's rows).
     ``seen`` holds the pairs kept so far, so duplicates are caught across calls too.
+    ``fits_context(prompt, answer)`` says whether a row fits the base's context (None: no check);
+    ``test_posts`` holds the prompts to drop as ``test_overlap`` (``prompt in test_posts``; None: no check).
     """
 
     max_chars: int | None = None
+    fits_context: Callable[[str, str], bool] | None = None
+    test_posts: Container[str] | None = None
     drop_links: bool = True
     drop_mojibake: bool = True
     repair: bool = True
@@ -129,6 +136,10 @@ class Cleaner:
             return "mojibake"
         if self.max_chars is not None and len(prompt) + len(answer) > self.max_chars:
             return "too_long"
+        if self.fits_context is not None and not self.fits_context(prompt, answer):
+            return "too_long_for_context"
+        if self.test_posts is not None and prompt in self.test_posts:
+            return "test_overlap"
         if (prompt, answer) in self.seen:
             return "duplicate"
         return prompt, answer

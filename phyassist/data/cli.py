@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import UserError
+from ..models import DEFAULT_BASE
 from .tasks import check_variant
 
 
@@ -35,6 +36,13 @@ class PrepareConfig:
     val_fraction: float = field(default=0.1, metadata={
         "help": "Share of val carved out as validation when a train file is absent."})
     max_chars: int | None = field(default=None, metadata={"help": "Drop train/validation rows longer than this."})
+    base_model: str = field(default=DEFAULT_BASE, metadata={
+        "help": "Base model whose context bounds the row length: a preset, a Hub id in the local cache or a folder."})
+    context_tokens: int | None = field(default=None, metadata={
+        "help": "Drop train/validation rows longer than this many tokens, chat template included "
+                "(default: the base model's context; 0: no limit)."})
+    decontaminate: bool = field(default=True, metadata={
+        "help": "Drop train/validation rows whose post is also in an IMHI test set (any task)."})
     counsel_answers: str = field(default="top", metadata={
         "help": "counsel-chat: 'top' (the most upvoted answer per question) or 'all'."})
     data_dir: str | None = field(default=None, metadata={"help": "Data folder; default: PHYASSIST_DATA_DIR, else the cache."})
@@ -50,6 +58,9 @@ class PrepareConfig:
         check_variant(self.variant)
         if self.counsel_answers not in ("top", "all"):
             raise UserError(f"`counsel_answers` must be 'top' or 'all', got {self.counsel_answers!r}")
+        from .context import check_context_tokens
+
+        check_context_tokens(self.context_tokens)
 
 
 @dataclass
@@ -142,6 +153,7 @@ def run_prepare(args: PrepareConfig) -> int:
         args.dataset, variant=args.variant, seed=args.seed, val_fraction=args.val_fraction,
         max_chars=args.max_chars, counsel_answers=args.counsel_answers,
         root=Path(args.data_dir).expanduser() if args.data_dir else None,
+        base_model=args.base_model, context_tokens=args.context_tokens, decontaminate=args.decontaminate,
     )
     save_prepared(dsd, report, out)
     print(format_report(report))

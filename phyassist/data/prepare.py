@@ -5,8 +5,13 @@ user then assistant, plus ``task`` and ``label``), cleaned by ``phyassist.data.c
 a report (rows kept, rows dropped by reason, notes, sources, character-length stats). It is
 deterministic for a seed. The test split keeps the benchmark's rows (only empty ones and exact
 duplicates are dropped; mojibake is repaired, links kept) so scores stay comparable with the release;
-train and validation get every filter. Where a task's train file is absent, its val file is split
-(seeded) into train and validation, and the report's notes say so.
+train and validation get every filter, including the two below. Where a task's train file is absent,
+its val file is split (seeded) into train and validation, and the report's notes say so.
+
+Decontamination: a train or validation row whose post is also in any IMHI test file (any task, both
+variants, the expert set; ``overlap``) is dropped as ``test_overlap``. Validation rows too, because
+validation chooses checkpoints and settings: a test post there would leak into model selection.
+Given a base model, rows longer than its context (``context``) are dropped as ``too_long_for_context``.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from pathlib import Path
 from ..errors import UserError
 from ..io import write_json
 from .clean import Cleaner
+from .context import check_context_tokens, context_limit
 from .loading import (
     COUNSEL_CHAT,
     COUNSEL_CHAT_FILE,
@@ -30,6 +36,7 @@ from .loading import (
     load_imhi,
     resolve_dataset,
 )
+from .overlap import imhi_test_posts
 from .tasks import check_variant
 
 logger = logging.getLogger(__name__)
@@ -74,11 +81,15 @@ def _length_stats(rows: list[dict]) -> dict:
 
 
 def prepare_dataset(name: str, *, variant: str = "instruction", seed: int = 42, val_fraction: float = 0.1,
-                    max_chars: int | None = None, counsel_answers: str = "top", root=None):
+                    max_chars: int | None = None, counsel_answers: str = "top", root=None,
+                    base_model: str | None = None, context_tokens: int | None = None, decontaminate: bool = True):
     """Load, clean and split a dataset or mixture; returns ``(DatasetDict, report)``.
 
     ``max_chars`` drops train/validation rows whose prompt + answer exceed it (None: no limit; the
-    report's ``char_length`` helps choose one). See the module docstring for the cleaning policy.
+    report's ``char_length`` helps choose one). ``base_model`` drops those longer than its context
+    (``context_tokens``: another limit, 0 none; no ``base_model``: no such check; the tokenizer is
+    loaded once the files have been read). ``decontaminate`` drops those whose post is in an IMHI
+    test set. See the module docstring for the cleaning policy.
     """
     check_variant(variant)
     spec = resolve_dataset(name)
@@ -86,20 +97,28 @@ def prepare_dataset(name: str, *, variant: str = "instruction", seed: int = 42, 
         raise UserError(f"`val_fraction` must be between 0 and 1, got {val_fraction}")
     if max_chars is not None and max_chars <= 0:
         raise UserError(f"`max_chars` must be positive, got {max_chars}")
+    check_context_tokens(context_tokens)
     notes, sources = [], []
+    raw = {comp: _component_splits(comp, variant, seed, val_fraction, counsel_answers, root, notes, sources)
+           for comp in spec.components}
+    base = Path(root or data_dir())
+    test_posts = imhi_test_posts(base) if decontaminate else None
+    context = context_limit(base_model, context_tokens) if base_model else None
+    overlap = {s: {} for s in ("train", "validation")}  # split -> component -> rows dropped as test_overlap
     dropped = {s: Counter() for s in SPLITS}
     out = {s: [] for s in SPLITS}
     repaired = 0
     seen: set = set()  # shared, so duplicates are caught across splits and components
     for comp in spec.components:
-        raw = _component_splits(comp, variant, seed, val_fraction, counsel_answers, root, notes, sources)
-        # Test first, so a train/validation row that repeats a test row counts as a duplicate.
+        # Test first, so a train/validation row that repeats a test row is caught (as test_overlap, or as a
+        # duplicate with decontamination off).
         for split in ("test", "validation", "train"):
             if split == "test":
                 cleaner = Cleaner(drop_links=False, drop_mojibake=False, seen=seen)
             else:
-                cleaner = Cleaner(max_chars=max_chars, seen=seen)
-            for r in raw[split]:
+                cleaner = Cleaner(max_chars=max_chars, seen=seen, test_posts=test_posts,
+                                  fits_context=context.fits if context is not None else None)
+            for r in raw[comp][split]:
                 if comp != COUNSEL_CHAT and r["label"] is None:
                     dropped[split]["no_label"] += 1
                     continue
@@ -110,6 +129,8 @@ def prepare_dataset(name: str, *, variant: str = "instruction", seed: int = 42, 
                                        "task": r["task"], "label": r["label"] or ""})
             dropped[split].update(cleaner.dropped)
             repaired += cleaner.repaired
+            if split in overlap and test_posts is not None:
+                overlap[split][comp] = cleaner.dropped["test_overlap"]
     if len(spec.components) > 1:
         random.Random(seed).shuffle(out["train"])
     for split in ("train", "validation"):
@@ -128,14 +149,24 @@ def prepare_dataset(name: str, *, variant: str = "instruction", seed: int = 42, 
         "rows_by_task": {s: dict(Counter(r["task"] for r in out[s])) for s in SPLITS},
         "labels": {s: dict(sorted(Counter(r["label"] for r in out[s]).items())) for s in SPLITS},
         "char_length": {s: _length_stats(out[s]) for s in SPLITS},
+        "context": context.describe() if context is not None else None,
+        "test_overlap": _overlap_report(test_posts, overlap),
         "notes": notes,
         "sources": sources,
-        "data_dir": str(Path(root or data_dir())),
+        "data_dir": str(base),
     }
     from datasets import Dataset, DatasetDict
 
     dsd = DatasetDict({s: Dataset.from_list(out[s]) for s in SPLITS})
     return dsd, report
+
+
+def _overlap_report(test_posts, overlap: dict) -> dict:
+    """What the decontamination checked and dropped, per split and component."""
+    if test_posts is None:
+        return {"checked": False}
+    return {"checked": True, "test_files": list(test_posts.files), "test_posts": len(test_posts),
+            "dropped": overlap}
 
 
 def save_prepared(dsd, report: dict, out_dir) -> Path:
@@ -162,8 +193,20 @@ def format_report(report: dict) -> str:
     for s, c in report["dropped_by_split"].items():
         lines.append(f"  dropped from {s}: " + (", ".join(f"{k} {v}" for k, v in c.items()) or "none"))
     lines.append(f"  repaired mojibake in {report['repaired_mojibake_rows']} rows")
+    lines.append(f"  context limit: {report['context']['limit'] if report.get('context') else 'none'}")
+    lines.append("  " + overlap_line(report.get("test_overlap") or {}))
     for s, st in report["char_length"].items():
         if st.get("n"):
             lines.append(f"  chars {s}: p50 {st['p50']}, p95 {st['p95']}, max {st['max']}")
     lines += [f"  note: {n}" for n in report["notes"]]
     return "\n".join(lines)
+
+
+def overlap_line(overlap: dict) -> str:
+    """One line on the decontamination of a report's ``test_overlap`` entry."""
+    if not overlap.get("checked"):
+        return "test overlap: not checked (decontamination off)"
+    lost = "; ".join(f"{split} " + ", ".join(f"{task} {n}" for task, n in by_task.items())
+                     for split, by_task in overlap["dropped"].items() if by_task)
+    return (f"test overlap: {overlap['test_posts']} posts in {len(overlap['test_files'])} IMHI test files; "
+            f"rows dropped: {lost or 'none'}")

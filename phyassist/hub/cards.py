@@ -234,7 +234,8 @@ def build_card(adapter_dir: str | Path, base_results: dict, adapter_results: dic
             data, template_path=str(template or default_template), model_name=model_name, repo_id=repo_id,
             base_model=hub_id, method=method, dataset=dataset, dataset_description=_describe(dataset, tasks),
             benchmark=IMHI_DATASET, benchmark_revision=IMHI_REVISION,
-            tasks=tasks or [dataset], data_report=report, hyperparameters=_hyperparameters(config, adapter_config),
+            tasks=tasks or [dataset], data_report=report, decontamination=decontamination_note(report),
+            hyperparameters=_hyperparameters(config, adapter_config),
             train_summary=train_summary, tracking=summary.get("tracking"),
             loss_curve=loss_curve if loss_curve and (adapter_dir / loss_curve).exists() else None,
             f1_chart=f1_chart_name, variant=adapter_results.get("variant", "instruction"),
@@ -246,6 +247,29 @@ def build_card(adapter_dir: str | Path, base_results: dict, adapter_results: dic
             has_bart=any(_finite(s.get("bart_score")) for s in adapter_results.get("tasks", {}).values()),
             versions=_read_json(adapter_dir / "versions.json"), phyassist_version=__version__,
         )
+
+
+def decontamination_note(report: dict) -> str | None:
+    """The card's sentence on the data report's test-overlap check (None for a report from before it)."""
+    overlap = report.get("test_overlap")
+    if not overlap:
+        return None
+    if not overlap.get("checked"):
+        return ("**Decontamination:** not done; training and validation rows were not checked against the IMHI "
+                "test sets.")
+    against = (f"{overlap.get('test_posts', '?')} posts in {len(overlap.get('test_files', []))} IMHI test files, "
+               "every task, both prompt variants and the expert set; posts compared after mojibake repair, Unicode "
+               "NFKC normalisation, case folding and white-space collapsing")
+    by_split = {split: {t: n for t, n in by_task.items() if n}
+                for split, by_task in overlap.get("dropped", {}).items()}
+    total = sum(n for by_task in by_split.values() for n in by_task.values())
+    if not total:
+        return f"**Decontamination:** no training or validation post appears in a test set ({against})."
+    detail = "; ".join(f"{split}: " + ", ".join(f"{t} {n}" for t, n in by_task.items())
+                       for split, by_task in by_split.items() if by_task)
+    return (f"**Decontamination:** {total} rows ({detail}) were dropped as `test_overlap` because their post also "
+            f"appears in a test set ({against}), so the adapter was neither trained nor selected on a post it is "
+            "scored on.")
 
 
 def _describe(dataset: str, tasks: list[str]) -> str:

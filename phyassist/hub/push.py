@@ -1,13 +1,14 @@
-"""Push a folder to the Hugging Face Hub: token lookup, a secret scan, one commit, retries.
+"""Push a folder to the Hugging Face Hub: a secret scan first, then one commit, with retries.
 
-``push_folder(folder, repo_id)`` creates the repo (``exist_ok``; private only if asked), then uploads
-every file of the folder in **one** commit with ``HfApi.create_commit``. It only adds or overwrites
-files, so files the user keeps in the repo are never deleted. Transient network errors (connection
-failures, timeouts, HTTP 429/5xx) are retried with backoff. Before anything is sent, every staged
-file is scanned for token-like strings (and for the user's own token); a hit blocks the upload with
-an error naming the file. The token comes from ``HF_TOKEN`` or the huggingface_hub login cache and is
-never printed, logged or written. The same code pushes adapters, the evaluate metric module and the
-demo Space (``repo_type="space"``); ``main`` is ``phyassist push``.
+``push_folder(folder, repo_id)`` first scans every file it would send for secrets (``secrets``: keys,
+tokens, the user's own token, also encoded) and refuses with one line naming each blocked file; dotfiles
+and key files are held back unless ``include_hidden``. Only then does it create the repo (``exist_ok``;
+private only if asked) and upload the files in **one** commit with ``HfApi.create_commit``, which only
+adds or overwrites, so files the user keeps in the repo are never deleted. Transient network errors
+(connection failures, timeouts, HTTP 429/5xx) are retried with backoff. The token comes from
+``HF_TOKEN`` or the huggingface_hub login cache and is never printed, logged or written. The same code
+pushes adapters, the evaluate metric module and the demo Space (``repo_type="space"``); ``main`` is
+``phyassist push``.
 """
 
 from __future__ import annotations
@@ -20,12 +21,12 @@ from pathlib import Path
 
 from ..errors import PushError, UserError
 from ..models import is_hub_id
+from . import secrets
 
 logger = logging.getLogger(__name__)
 
-# hf_ user/org tokens (and the older api_ ones); 30+ characters keeps ordinary words out
+# hf_ user/org tokens (and the older api_ ones), redacted from error messages
 TOKEN_RE = re.compile(rb"\b(?:hf_|api_org_|api_)[A-Za-z0-9]{30,}\b")
-IGNORE = (".git", ".cache", "__pycache__", ".DS_Store")
 RETRIES = 4
 
 
@@ -38,6 +39,8 @@ class PushConfig:
     repo_type: str = field(default="model", metadata={"help": "model, space or dataset."})
     private: bool = field(default=False, metadata={"help": "Create the repo private (ignored if it exists)."})
     commit_message: str | None = field(default=None, metadata={"help": "Commit message."})
+    include_hidden: bool = field(default=False, metadata={
+        "help": "Also send dotfiles, dot-folders and key files (.env, *.pem, id_rsa, ...); they are scanned too."})
 
     def __post_init__(self):
         if not self.folder:
@@ -68,38 +71,22 @@ def get_token() -> str | None:
     return hf_get_token() or None
 
 
-def staged_files(folder: str | Path) -> list[Path]:
+def staged_files(folder: str | Path, include_hidden: bool = False) -> list[Path]:
     """Every file under ``folder`` that an upload would send, sorted."""
-    folder = Path(folder)
-    return sorted(p for p in folder.rglob("*")
-                  if p.is_file() and not any(part in IGNORE for part in p.relative_to(folder).parts))
+    return secrets.upload_files(folder, include_hidden)[0]
 
 
-def scan_for_tokens(folder: str | Path, token: str | None = None) -> list[str]:
-    """Relative paths of staged files that contain a token-like string or the given token."""
-    folder = Path(folder)
-    own = token.encode() if token else None
-    hits = []
-    for path in staged_files(folder):
-        with open(path, "rb") as f:
-            tail = b""
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                window = tail + chunk
-                if TOKEN_RE.search(window) or (own and own in window):
-                    hits.append(path.relative_to(folder).as_posix())
-                    break
-                tail = window[-256:]  # a token split across two chunks is still found
-    return hits
+def scan_for_tokens(folder: str | Path, token: str | None = None, include_hidden: bool = False) -> list[str]:
+    """Relative paths of the files an upload would send that hold a secret or the given token."""
+    return [finding.path for finding in secrets.scan_folder(folder, token, include_hidden)]
 
 
-def check_no_tokens(folder: str | Path, token: str | None = None) -> None:
-    hits = scan_for_tokens(folder, token)
-    if hits:
-        raise UserError(
-            f"refusing to upload: {hits[0]} in {folder} contains a Hugging Face token-like string"
-            + (f" (and {len(hits) - 1} more file(s))" if len(hits) > 1 else "")
-            + "; remove it, then push again"
-        )
+def check_no_tokens(folder: str | Path, token: str | None = None, repo_id: str | None = None,
+                    include_hidden: bool = False) -> None:
+    """A one-line ``UserError`` naming every file of ``folder`` that must not be uploaded, and why."""
+    findings = secrets.scan_folder(folder, token, include_hidden)
+    if findings:
+        raise UserError(secrets.secrets_error(findings, folder, repo_id))
 
 
 def _transport_errors() -> tuple[type, ...]:
@@ -142,17 +129,19 @@ def _space_sdk(folder: Path) -> str:
     return "gradio"
 
 
-def retry_command(folder: str | Path, repo_id: str, repo_type: str = "model", private: bool = False) -> str:
+def retry_command(folder: str | Path, repo_id: str, repo_type: str = "model", private: bool = False,
+                  include_hidden: bool = False) -> str:
     cmd = f"phyassist push {folder} --repo-id {repo_id}"
     if repo_type != "model":
         cmd += f" --repo-type {repo_type}"
-    return cmd + (" --private" if private else "")
+    return cmd + (" --private" if private else "") + (" --include_hidden" if include_hidden else "")
 
 
 def push_folder(folder: str | Path, repo_id: str, repo_type: str = "model", private: bool = False,
                 commit_message: str | None = None, token: str | None = None, endpoint: str | None = None,
-                retry_wait: float = 1.0, tag: str | None = None) -> str:
-    """Create ``repo_id`` if needed and upload ``folder`` in one commit; return the repo URL.
+                retry_wait: float = 1.0, tag: str | None = None, include_hidden: bool = False) -> str:
+    """Scan ``folder`` for secrets, then create ``repo_id`` if needed and upload it in one commit;
+    return the repo URL. Dotfiles and key files stay out unless ``include_hidden`` (scanned too).
 
     ``tag`` then names that commit; an existing tag is never moved (what a pinned revision points at
     must not change), so it is an error that leaves the commit on ``main`` and the tag where it was."""
@@ -161,18 +150,23 @@ def push_folder(folder: str | Path, repo_id: str, repo_type: str = "model", priv
     folder = Path(folder)
     check_repo_type(repo_type)
     check_repo_id(repo_id)
+    retry = retry_command(folder, repo_id, repo_type, private, include_hidden)
     if not folder.is_dir():
         raise UserError(f"{folder}: not a folder; expected a staged adapter, metric or Space folder")
-    files = staged_files(folder)
+    files, held = secrets.upload_files(folder, include_hidden)
+    if held:
+        logger.info("Not uploading %d hidden or key file(s) of %s: %s (--include_hidden sends them, after the scan)",
+                    len(held), folder, ", ".join(held))
     if not files:
         raise UserError(f"{folder}: no files to push")
-    token = token or get_token()
+    token = token or get_token()  # HF_TOKEN or the login cache, no network: the scan looks for it too
+    findings = secrets.scan_files(folder, files, token)
+    if findings:
+        raise UserError(secrets.secrets_error(findings, folder, repo_id))
     if not token:
-        raise UserError(f"no Hugging Face token: set HF_TOKEN or run `hf auth login`, then: "
-                        f"{retry_command(folder, repo_id, repo_type, private)}")
-    check_no_tokens(folder, token)
+        raise UserError(f"no Hugging Face token: set HF_TOKEN or run `hf auth login`, then: {retry}")
     if constants.is_offline_mode():
-        raise UserError("HF_HUB_OFFLINE is set; unset it to push: " + retry_command(folder, repo_id, repo_type, private))
+        raise UserError("HF_HUB_OFFLINE is set; unset it to push: " + retry)
     api = HfApi(endpoint=endpoint, token=token)
     message = commit_message or f"Upload {folder.name} with phyassist ({len(files)} files)"
     extra = {"space_sdk": _space_sdk(folder)} if repo_type == "space" else {}
@@ -189,7 +183,7 @@ def push_folder(folder: str | Path, repo_id: str, repo_type: str = "model", priv
     except Exception as e:
         raise PushError(
             f"push to {repo_id} failed ({type(e).__name__}: {_redact(str(e), token)}); the staged folder "
-            f"{folder} is unchanged; retry with: {retry_command(folder, repo_id, repo_type, private)}"
+            f"{folder} is unchanged; retry with: {retry}"
         ) from None
     logger.info("Pushed %d files to %s in commit %s", len(files), repo_id, getattr(info, "oid", "?"))
     if tag:
@@ -214,6 +208,7 @@ def _redact(text: str, token: str | None) -> str:
 
 def main(cfg: PushConfig) -> int:
     """``phyassist push``: upload the folder and print where it went."""
-    url = push_folder(cfg.folder, cfg.repo_id, cfg.repo_type, cfg.private, cfg.commit_message)
+    url = push_folder(cfg.folder, cfg.repo_id, cfg.repo_type, cfg.private, cfg.commit_message,
+                      include_hidden=cfg.include_hidden)
     print(f"Pushed {cfg.folder} to {url}")
     return 0

@@ -8,16 +8,18 @@ keep working. ``bank.use(name)`` switches under the bank's lock (so concurrent r
 each other's adapter) with ``bank.set_adapter``: the per-layer state ``PeftModel.set_adapter`` and
 ``disable_adapter`` write, set from a cached list of LoRA layers (microseconds, no module walk).
 
-The configuration (``SpaceConfig``) comes from a YAML file with keys ``base_model`` and ``adapters``,
-overridden by ``PHYASSIST_BASE_MODEL`` and ``PHYASSIST_ADAPTERS="name=source,..."``. Text generation
-is ``phyassist.serve.chat``'s.
+The configuration (``SpaceConfig``) comes from a YAML file whose keys are its field names, each
+overridden by ``PHYASSIST_<FIELD>`` (``PHYASSIST_ADAPTERS="name=source,..."``). Failure reasons the
+public sees go through ``scrub_paths``: no server path in them. Text generation is ``phyassist.serve.chat``'s.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import os
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -29,7 +31,6 @@ from ..models import DEFAULT_BASE, BasePreset, resolve_base
 logger = logging.getLogger(__name__)
 
 BASE_CHOICE = "base model (no adapter)"
-ENV_BASE = "PHYASSIST_BASE_MODEL"
 ENV_ADAPTERS = "PHYASSIST_ADAPTERS"
 ENV_CONFIG = "PHYASSIST_ADAPTERS_CONFIG"
 
@@ -38,6 +39,16 @@ ENV_CONFIG = "PHYASSIST_ADAPTERS_CONFIG"
 class SpaceConfig:
     base_model: str = field(default=DEFAULT_BASE, metadata={"help": "preset name, Hub id or model folder"})
     adapters: dict[str, str] = field(default_factory=dict, metadata={"help": "adapter name -> Hub id or folder"})
+    max_generation_seconds: float = field(default=20.0, metadata={
+        "help": "seconds one request may generate for (generate's max_time); the reply ends where it got to"})
+    crisis_model_text: bool = field(default=False, metadata={
+        "help": "research use: when the crisis screen fires, show model text after the resources instead of "
+                "the fixed supportive reply"})
+    queue_size: int = field(default=32, metadata={
+        "help": "model requests waiting at most (each session has one at a time); more are told the queue is full"})
+    fair_share_seconds: float = field(default=3.0, metadata={
+        "help": "once another session's request waits, a running reply that has generated this long ends (with a "
+                "note), so one client's maximal requests cannot hold everyone else up"})
 
     def __post_init__(self):
         if not isinstance(self.adapters, dict):
@@ -46,6 +57,39 @@ class SpaceConfig:
             if not str(name).strip() or name == BASE_CHOICE or not str(source).strip():
                 raise UserError(f"`adapters` entry {name!r}: {source!r} needs a non-empty name and source")
         self.adapters = {str(k).strip(): str(v).strip() for k, v in self.adapters.items()}
+        seconds = self.max_generation_seconds
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not seconds > 0:
+            raise UserError(f"`max_generation_seconds` must be a positive number, got {seconds!r}.")
+        share = self.fair_share_seconds
+        if isinstance(share, bool) or not isinstance(share, (int, float)) or not share > 0:
+            raise UserError(f"`fair_share_seconds` must be a positive number of seconds, got {share!r}")
+        if isinstance(self.queue_size, bool) or not isinstance(self.queue_size, int) or self.queue_size < 1:
+            raise UserError(f"`queue_size` must be a positive integer, got {self.queue_size!r}.")
+        if not isinstance(self.crisis_model_text, bool):
+            raise UserError(f"`crisis_model_text` must be true or false, got {self.crisis_model_text!r}.")
+
+
+def env_name(field_name: str) -> str:
+    """The environment variable that overrides a ``SpaceConfig`` field: ``PHYASSIST_<FIELD>``."""
+    return f"PHYASSIST_{field_name.upper()}"
+
+
+def _from_env(name: str, kind, value: str):
+    """A field's value from its environment variable's text."""
+    if name == "adapters":
+        return parse_adapters_env(value)
+    if kind is bool:
+        if value.strip().lower() in ("1", "true", "yes", "on"):
+            return True
+        if value.strip().lower() in ("", "0", "false", "no", "off"):
+            return False
+        raise UserError(f"{env_name(name)} must be 1 or 0 (true or false), got {value!r}")
+    if kind not in (int, float):
+        return value
+    try:
+        return kind(value)
+    except ValueError:
+        raise UserError(f"{env_name(name)} must be a number ({kind.__name__}), got {value!r}") from None
 
 
 def parse_adapters_env(value: str) -> dict[str, str]:
@@ -65,6 +109,7 @@ def load_config(path: str | os.PathLike | None = None, environ=None) -> SpaceCon
 
     env = os.environ if environ is None else environ
     path = env.get(ENV_CONFIG) or path
+    fields = {f.name: f for f in dataclasses.fields(SpaceConfig)}
     values: dict = {}
     if path:
         path = Path(path)
@@ -73,14 +118,16 @@ def load_config(path: str | os.PathLike | None = None, environ=None) -> SpaceCon
         values = yaml.safe_load(path.read_text()) or {}
         if not isinstance(values, dict):
             raise UserError(f"{path}: expected a mapping with keys base_model and adapters")
-        unknown = set(values) - {"base_model", "adapters"}
+        unknown = set(values) - set(fields)
         if unknown:
-            raise UserError(f"{path}: unknown key(s) {', '.join(sorted(unknown))}; expected base_model, adapters")
+            raise UserError(f"{path}: unknown key(s) {', '.join(sorted(unknown))}; expected {', '.join(fields)}")
         values["adapters"] = values.get("adapters") or {}
-    if env.get(ENV_BASE):
-        values["base_model"] = env[ENV_BASE]
-    if ENV_ADAPTERS in env:
-        values["adapters"] = parse_adapters_env(env[ENV_ADAPTERS])
+    for name, spec in fields.items():
+        value = env.get(env_name(name))
+        # an empty PHYASSIST_ADAPTERS means no adapters; other empty variables are ignored
+        if value is not None and (value.strip() or name == "adapters"):
+            kind = {"float": float, "int": int, "bool": bool}.get(spec.type, str)
+            values[name] = _from_env(name, kind, value)
     return SpaceConfig(**values)
 
 
@@ -101,17 +148,32 @@ def _one_line(error: BaseException) -> str:
     return f"{type(error).__name__}: {text[0] if text else ''}"[:300]
 
 
+# an absolute POSIX path, a ~/ path or a Windows drive path; not the "/" inside a URL or an org/name id
+_PATH = re.compile(r"(?<![\w:/.~-])(?:[A-Za-z]:[\\/]|~?/)[^\s'\"`<>|:;,()\[\]{}]+")
+
+
+def scrub_paths(text: str, sources=()) -> str:
+    """``text`` fit for the public: every filesystem path in it, and each of ``sources`` (configured
+    adapter or base sources) that is a local path, replaced by ``<path>``."""
+    text = str(text)
+    for source in sorted({str(s) for s in sources if s}, key=len, reverse=True):
+        if Path(source).expanduser().exists():
+            text = text.replace(source, "<path>")
+    return _PATH.sub("<path>", text)
+
+
 class AdapterBank:
     """A base model with named adapters attached; ``use(name)`` selects one (None = the bare base)."""
 
     def __init__(self, model, tokenizer, preset: BasePreset, loaded: list[str], failed: dict[str, str],
-                 warnings: dict[str, str] | None = None):
+                 warnings: dict[str, str] | None = None, sources=()):
         self.model = model
         self.tokenizer = tokenizer
         self.preset = preset
         self.names = loaded
-        self.failed = failed
+        self.failed = failed  # name -> one-line reason, scrubbed of paths
         self.warnings = warnings or {}
+        self.sources = tuple(sources)  # the configured base and adapter sources, for scrub()
         self.lock = threading.Lock()
         self._layers = self._fast_switch_layers()
 
@@ -162,26 +224,27 @@ class AdapterBank:
         from peft import PeftConfig, PeftModel
 
         model, tokenizer, preset = load_base(base_model, quantize=quantize)
+        sources = (base_model, *(adapters or {}).values())
         loaded, failed, warnings = [], {}, {}
         for name, source in (adapters or {}).items():
             start = time.perf_counter()
             try:
                 config = PeftConfig.from_pretrained(source)
             except Exception as error:  # missing folder, no Hub access, not an adapter
-                failed[name] = _one_line(error)
-                logger.warning("Adapter %s (%s) could not be loaded: %s", name, source, failed[name])
+                failed[name] = scrub_paths(_one_line(error), sources)
+                logger.warning("Adapter %s (%s) could not be loaded: %s", name, source, _one_line(error))
                 continue
             trained_on = config.base_model_name_or_path
             if trained_on and trained_on != preset.hub_id:
-                warnings[name] = f"trained on {trained_on}, loaded on {preset.hub_id}"
+                warnings[name] = scrub_paths(f"trained on {trained_on}, loaded on {preset.hub_id}", sources)
             try:
                 if not loaded:
                     model = PeftModel.from_pretrained(model, source, adapter_name=name)
                 else:
                     model.load_adapter(source, adapter_name=name)
             except Exception as error:  # e.g. shapes of another base
-                failed[name] = _one_line(error)
-                logger.warning("Adapter %s (%s) could not be loaded: %s", name, source, failed[name])
+                failed[name] = scrub_paths(_one_line(error), sources)
+                logger.warning("Adapter %s (%s) could not be loaded: %s", name, source, _one_line(error))
                 if loaded:
                     with contextlib.suppress(Exception):
                         model.delete_adapter(name)
@@ -192,7 +255,11 @@ class AdapterBank:
             loaded.append(name)
             logger.info("Loaded adapter %s from %s in %.2fs.", name, source, time.perf_counter() - start)
         model.eval()
-        return cls(model, tokenizer, preset, loaded, failed, warnings)
+        return cls(model, tokenizer, preset, loaded, failed, warnings, sources)
+
+    def scrub(self, text: str) -> str:
+        """``text`` with server paths (and this bank's local sources) replaced: fit for the public."""
+        return scrub_paths(text, self.sources)
 
     @property
     def choices(self) -> list[str]:

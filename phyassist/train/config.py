@@ -3,7 +3,9 @@
 Its fields are the flags of ``phyassist train`` and the keys of recipe YAML files (parsed by
 ``phyassist.config``). A non-positive size or an unknown choice is a one-line ``UserError`` naming
 the field. "auto" values (``bf16``, ``activation_checkpointing``) are resolved here from the
-hardware; ``max_length`` is resolved later from the data (``phyassist.train.trainer``).
+hardware; ``max_length`` is resolved later from the data (``phyassist.train.trainer``). The Trainer's
+own Hub upload (``push_to_hub``, ``hub_*``) is refused: it would send the output folder unscanned, and a
+``hub_token`` would sit in every checkpoint's pickled arguments; ``phyassist publish`` uploads instead.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from transformers import TrainingArguments
 from trl import SFTConfig
 
 from ..config import build_config, parse_config
@@ -22,7 +25,7 @@ from ..models import DEFAULT_BASE
 NON_IDENTITY_FIELDS = {
     "output_dir", "resume", "overwrite", "num_threads", "logging_dir", "logging_steps", "logging_first_step", "save_steps",
     "save_total_limit", "report_to", "disable_tqdm", "dataloader_num_workers", "run_name", "eval_steps",
-    "save_strategy", "eval_strategy", "logging_strategy", "push_to_hub", "hub_model_id", "hub_token",
+    "save_strategy", "eval_strategy", "logging_strategy",
 }
 
 
@@ -35,9 +38,12 @@ def cpu_has_bf16() -> bool:
     return "amx_bf16" in flags or "avx512_bf16" in flags
 
 
-@dataclass
+@dataclass(repr=False)
 class TrainConfig(SFTConfig):
     """Everything a fine-tuning run needs. Keys of recipe YAML files are these field names."""
+
+    # TrainingArguments' own, which shows every *_token field as <NAME>; @dataclass's would print them
+    __repr__ = TrainingArguments.__str__
 
     dataset: str | None = field(default=None, metadata={"help": "IMHI task, counsel-chat or a mixture (see `phyassist data list`)."})
     base_model: str = field(default="smollm2-135m-instruct", metadata={"help": "Preset name, Hub id or local model folder."})
@@ -59,6 +65,9 @@ class TrainConfig(SFTConfig):
     balance_labels: bool = field(
         default=False, metadata={"help": "Sample the train rows label by label (round robin), so each gold label is as "
                                          "equally represented as the data allows."})
+    answer_max_words: int | None = field(
+        default=None, metadata={"help": "Train on the first N words of each answer (the label sentence and the start of "
+                                         "its reasoning), so the label carries more of the loss; default: whole answers."})
     max_eval_examples: int | None = field(default=200, metadata={"help": "Evaluate on at most this many validation examples."})
     max_length_percentile: float = field(
         default=99.0, metadata={"help": "When `max_length` is unset: this percentile of the token lengths, rounded up to 64."}
@@ -101,12 +110,13 @@ class TrainConfig(SFTConfig):
     seed: int = field(default=42, metadata={"help": "Seed for sampling, splits and initialisation."})
 
     def __post_init__(self):
+        _refuse_trainer_push(self)
         if not self.dataset:
             raise UserError("`dataset` is required (e.g. --dataset MultiWD); see `phyassist data list`")
         for name in ("lora_r", "lora_alpha", "learning_rate", "per_device_train_batch_size", "per_device_eval_batch_size",
                      "gradient_accumulation_steps", "num_train_epochs", "logging_steps", "save_steps"):
             _positive(self, name)
-        for name in ("num_threads", "max_length", "max_train_examples", "max_eval_examples", "max_chars", "eval_steps"):
+        for name in ("num_threads", "max_length", "max_train_examples", "answer_max_words", "max_eval_examples", "max_chars", "eval_steps"):
             if getattr(self, name) is not None:
                 _positive(self, name)
         if self.max_steps == 0 or self.max_steps < -1:
@@ -199,6 +209,17 @@ _OVERRIDDEN = {
 
 
 _SFT_FIELDS = {f.name for f in dataclasses.fields(SFTConfig)}
+# The Trainer's Hub upload: push_to_hub and the hub_* fields that only matter with it.
+_HUB_FIELDS = ("push_to_hub", *sorted(name for name in _SFT_FIELDS if name.startswith("hub_")))
+
+
+def _refuse_trainer_push(cfg) -> None:
+    """The Trainer would upload the output folder (checkpoints, a pickle holding ``hub_token``) unscanned."""
+    defaults = {f.name: f.default for f in dataclasses.fields(SFTConfig)}
+    for name in _HUB_FIELDS:
+        if getattr(cfg, name) != defaults[name]:
+            raise UserError(f"`{name}` is not supported in training configs: publish the adapter with "
+                            "`phyassist publish` (it scans for secrets before uploading)")
 
 
 def _positive(cfg, name):

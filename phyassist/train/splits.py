@@ -1,6 +1,7 @@
 """Training rows: the prepared dataset sampled, measured in tokens and turned into prompt/completion pairs.
 
-``prepare_splits(config, tokenizer)`` prepares the dataset (``phyassist.data.prepare``), samples the
+``prepare_splits(config, tokenizer)`` prepares the dataset (``phyassist.data.prepare``, which also
+drops and counts the train and validation rows whose post is in an IMHI test set), samples the
 train rows (seeded, optionally label by label), chooses ``max_length`` from the token lengths the
 chat template gives, drops (and counts) the rows longer than that instead of cutting their answers,
 and makes each conversation a prompt/completion pair so the loss falls on the answer only.
@@ -15,12 +16,17 @@ from ..data.prepare import prepare_dataset
 from ..errors import UserError
 
 
-def to_prompt_completion(example: dict) -> dict:
-    """A conversation -> trl's conversational prompt/completion: the last assistant turn is the completion."""
+def to_prompt_completion(example: dict, answer_max_words: int | None = None) -> dict:
+    """A conversation -> trl's conversational prompt/completion: the last assistant turn is the completion,
+    cut to its first ``answer_max_words`` words when given (the label sentence and the start of its reasoning)."""
     messages = example["messages"]
     if not messages or messages[-1]["role"] != "assistant":
         raise UserError(f"dataset row {example.get('task', '')!r}: expected the last message to be the assistant's answer")
-    return {"prompt": messages[:-1], "completion": messages[-1:]}
+    answer = dict(messages[-1])
+    if answer_max_words:
+        words = answer["content"].split()
+        answer["content"] = " ".join(words[:answer_max_words])
+    return {"prompt": messages[:-1], "completion": [answer]}
 
 
 def token_lengths(tokenizer, conversations: list[list[dict]]) -> list[int]:
@@ -115,9 +121,12 @@ def prepare_splits(config, tokenizer, world_size: int = 1):
             f"{need} (`per_device_train_batch_size` x processes); lower the batch size or add data"
         )
     keep_cols = ["prompt", "completion"]
-    train_ds = train_ds.map(to_prompt_completion, remove_columns=[c for c in train_ds.column_names if c not in keep_cols])
+    cut = {"answer_max_words": config.answer_max_words}
+    train_ds = train_ds.map(to_prompt_completion, fn_kwargs=cut,
+                            remove_columns=[c for c in train_ds.column_names if c not in keep_cols])
     if val_ds is not None and len(val_ds):
-        val_ds = val_ds.map(to_prompt_completion, remove_columns=[c for c in val_ds.column_names if c not in keep_cols])
+        val_ds = val_ds.map(to_prompt_completion, fn_kwargs=cut,
+                            remove_columns=[c for c in val_ds.column_names if c not in keep_cols])
     else:
         val_ds = None
     report["notes"] = notes

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import MISTRAL_STYLE_TEMPLATE
+from conftest import MISTRAL_STYLE_TEMPLATE, write_csv_rows
 
 from phyassist.data.chat_csv import convert_csv, detect_layout, render_messages
 from phyassist.errors import UserError
@@ -159,3 +159,53 @@ def test_script_missing_file_and_no_usable_rows(tmp_path):
     r = _gen("--origin_path", only_bad, "--new_path", tmp_path / "out.csv")
     assert r.returncode == 2 and "no usable rows (2 read; skipped {'empty': 1, 'link': 1})" in r.stderr
     assert not (tmp_path / "out.csv").exists()
+
+
+UNQUOTED_BREAKS = ["\u2028", "\u2029", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85"]
+COMPLETE_QUESTION = ' Question: The answer to the question "Does the poster suffer from stress?" is'
+
+
+@pytest.mark.parametrize("ch", UNQUOTED_BREAKS, ids=[f"U+{ord(c):04X}" for c in UNQUOTED_BREAKS])
+def test_convert_keeps_fields_with_unquoted_line_breaks_whole(tmp_path, smol_tokenizer, ch):
+    """Completion-layout posts and answers hold no comma or quote: the csv writer leaves them unquoted."""
+    src = tmp_path / "in.csv"
+    write_csv_rows(src, ["post", "question", "response"],
+                   [(f"Post: I feel{ch}tired every day", COMPLETE_QUESTION, f"yes. Reasoning: one{ch}two."),
+                    ("Post: a second post", COMPLETE_QUESTION, "no. Reasoning: none.")])
+    assert f"\r\nPost: I feel{ch}tired every day," in src.read_bytes().decode("utf-8")  # unquoted
+    summary = convert_csv(src, tmp_path / "out.csv", tokenizer=smol_tokenizer)
+    assert summary["rows_read"] == 2 and summary["rows_written"] == 2 and summary["skipped"] == {}
+    text = read_csv(tmp_path / "out.csv", required=("text",))[0]["text"]
+    assert f"<|im_start|>user\nPost: I feel{ch}tired every day{COMPLETE_QUESTION}<|im_end|>" in text
+    assert f"<|im_start|>assistant\nyes. Reasoning: one{ch}two.<|im_end|>" in text
+
+
+def _long_post_csv(path, chars=200_000):
+    post = ("I cannot stop thinking about work " * (chars // 34 + 1))[:chars]
+    write_csv_rows(path, ["post", "question", "response"],
+                   [("Post: " + post, COMPLETE_QUESTION, "yes. Reasoning: stress."),
+                    ("Post: a short post", COMPLETE_QUESTION, "no. Reasoning: none.")])
+    return path
+
+
+def test_script_drops_a_200kb_post_longer_than_the_context(tmp_path, smol_dir):
+    src = _long_post_csv(tmp_path / "long.csv")
+    assert src.stat().st_size > 200_000
+    out = tmp_path / "out.csv"
+    r = _gen("--origin_path", src, "--new_path", out)
+    assert r.returncode == 0, r.stderr
+    assert "1 of 2 rows written" in r.stdout and "skipped: too_long_for_context 1" in r.stdout, r.stdout
+    assert "context limit: 8192 tokens (max_position_embeddings in the base's config.json)" in r.stdout
+    assert [row["text"].count("a short post") for row in read_csv(out)] == [1]
+
+
+def test_convert_context_limit_flag(tmp_path, smol_tokenizer):
+    src = _long_post_csv(tmp_path / "long.csv", chars=20_000)  # about 4,000 tokens
+    summary = convert_csv(src, tmp_path / "a.csv", tokenizer=smol_tokenizer, context_tokens=1000)
+    assert summary["skipped"] == {"too_long_for_context": 1} and summary["context"]["max_tokens"] == 1000
+    assert summary["context"]["source"] == "context_tokens"
+    summary = convert_csv(src, tmp_path / "b.csv", tokenizer=smol_tokenizer, context_tokens=0, clean=False)
+    assert summary["rows_written"] == 2 and summary["context"] is None
+    assert max(len(r["text"]) for r in read_csv(tmp_path / "b.csv")) > 20_000  # written whole
+    with pytest.raises(UserError, match=r"`context_tokens` must be 0 \(no limit\) or positive, got -1"):
+        convert_csv(src, tmp_path / "c.csv", tokenizer=smol_tokenizer, context_tokens=-1)

@@ -24,3 +24,10 @@ def test_cleaner_counts_each_reason():
     kept = [c(*r) for r in rows]
     assert kept[0] == ("q", "a") and kept.count(None) == 7
     assert dict(c.dropped) == {"empty": 2, "link": 1, "mojibake": 1, "too_long": 1, "duplicate": 2}
+
+
+def test_cleaner_context_and_test_overlap_reasons():
+    c = Cleaner(fits_context=lambda q, a: len(q) + len(a) <= 16, test_posts={"in the test set"})
+    rows = [("short", "ok"), ("far too long for it", "a"), ("in the test set", "a"), ("short", "ok")]
+    assert [c(*r) for r in rows] == [("short", "ok"), None, None, None]
+    assert dict(c.dropped) == {"too_long_for_context": 1, "test_overlap": 1, "duplicate": 1}

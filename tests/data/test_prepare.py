@@ -16,11 +16,12 @@ def test_prepare_carves_validation_cleans_and_reports(tiny_root, caplog):
     with caplog.at_level(logging.WARNING, logger="phyassist.data"):
         dsd, report = prepare_dataset("MultiWD", root=tiny_root, max_chars=300)
     assert set(dsd) == {"train", "validation", "test"}
-    # 47 val rows: 41 kept (40 plain + the repaired one) minus the test duplicate, 4 validation, rest train.
+    # 47 val rows: 41 kept (40 plain + the repaired one) minus the one in the test file, 4 validation, rest train.
     assert report["rows"] == {"train": 36, "validation": 4, "test": 6}
     assert report["dropped_by_split"]["test"] == {}
     dropped = report["dropped"]
-    assert dropped == {"duplicate": 2, "empty": 1, "link": 1, "mojibake": 1, "no_label": 1, "too_long": 1}
+    assert dropped == {"duplicate": 1, "empty": 1, "link": 1, "mojibake": 1, "no_label": 1, "test_overlap": 1,
+                       "too_long": 1}
     assert report["repaired_mojibake_rows"] == 1
     assert any("no train.csv" in n and "carved out as validation" in n for n in report["notes"])
     assert any("carved out as validation" in r.message for r in caplog.records)
@@ -96,3 +97,55 @@ def test_prepare_multiwd_on_shared_data(data_dir):
     assert report["repaired_mojibake_rows"] > 0
     text = " ".join(m["content"] for r in dsd["train"] for m in r["messages"])
     assert "‚Äô" not in text and "http://" not in text
+
+
+def test_prepare_drops_rows_whose_post_is_in_any_test_set(tmp_path):
+    """dreaddit train/val posts found in Irf's and CAMS's test files (other answers, other case, white space and
+    Unicode form) and in dreaddit's expert set are dropped as test_overlap; a post that only starts like a
+    test post is kept."""
+    from conftest import FIXTURES
+
+    root = FIXTURES / "imhi_overlap"
+    dsd, report = prepare_dataset("dreaddit", root=root)
+    prompts = {s: [r["messages"][0]["content"] for r in dsd[s]] for s in ("train", "validation")}
+    assert report["rows"] == {"train": 4, "validation": 2, "test": 2}
+    assert report["dropped_by_split"]["train"] == {"test_overlap": 2}
+    assert report["dropped_by_split"]["validation"] == {"test_overlap": 1}
+    assert report["dropped"] == {"test_overlap": 3}
+    assert report["test_overlap"] == {
+        "checked": True, "test_posts": 5, "dropped": {"train": {"dreaddit": 2}, "validation": {"dreaddit": 1}},
+        "test_files": ["imhi/test_data/test_complete/CAMS.csv", "imhi/test_data/test_instruction/Irf.csv",
+                       "imhi/test_data/test_instruction/dreaddit.csv",
+                       "imhi/test_data/test_instruction_expert/dreaddit.csv"]}
+    assert not any("landlord" in p or "café" in p for p in prompts["train"])
+    assert any("I start a new job on Monday." in p for p in prompts["train"])
+    assert not any("Traffic" in p for p in prompts["validation"])
+    from phyassist.data.prepare import format_report
+
+    assert ("test overlap: 5 posts in 4 IMHI test files; rows dropped: train dreaddit 2; validation dreaddit 1"
+            in format_report(report))
+    _, off = prepare_dataset("dreaddit", root=root, decontaminate=False)
+    assert off["rows"] == {"train": 6, "validation": 3, "test": 2} and off["test_overlap"] == {"checked": False}
+    assert "test overlap: not checked" in format_report(off)
+
+
+UNQUOTED_BREAKS = ["\u2028", "\u2029", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85"]
+
+
+@pytest.mark.parametrize("ch", UNQUOTED_BREAKS, ids=[f"U+{ord(c):04X}" for c in UNQUOTED_BREAKS])
+def test_prepare_keeps_fields_with_unquoted_line_breaks_whole(tmp_path, ch):
+    """Completion-variant fields hold no comma or quote, so the csv writer leaves them unquoted."""
+    root = tmp_path / "data"
+    question = ' Question: The answer to the question "Does the poster suffer from depression?" is'
+    for name, n in (("reddit_train", 4), ("reddit_valid", 2)):
+        rows = [(f"Post: {name} {i} I feel{ch}empty", question, f"yes. Reasoning: one{ch}two.") for i in range(n)]
+        write_csv_rows(root / f"imhi/train_data/complete_data/DR/{name}.csv", ["post", "question", "response"], rows)
+    write_csv_rows(root / "imhi/test_data/test_complete/DR.csv", ["query", "gpt-3.5-turbo"],
+                   [("Post: test" + question, "no. Reasoning: x.")])
+    raw = (root / "imhi/train_data/complete_data/DR/reddit_train.csv").read_bytes().decode("utf-8")
+    assert f"\r\nPost: reddit_train 0 I feel{ch}empty," in raw  # unquoted
+    dsd, report = prepare_dataset("DR", variant="complete", root=root)
+    assert report["rows"] == {"train": 4, "validation": 2, "test": 1} and report["dropped"] == {}
+    assert [r["messages"][0]["content"] for r in dsd["train"]] == [
+        f"Post: reddit_train {i} I feel{ch}empty{question}" for i in range(4)]
+    assert {r["messages"][1]["content"] for r in dsd["validation"]} == {f"yes. Reasoning: one{ch}two."}

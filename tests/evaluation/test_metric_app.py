@@ -166,7 +166,7 @@ def test_metric_errors_pass_through_escaped(app):
 
 @pytest.mark.parametrize("content, message", [
     (b"predictions,gold\nyes,yes\n", "CSV file: no 'references' or 'goldens' column; found 'predictions', 'gold'"),
-    (b"\x89PNG\r\n\x1a\n\x00\x00\x00", "bad.csv: looks like a binary file; expected a UTF-8 CSV text file"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00", "bad.csv: looks like a binary file (NUL byte at byte 8, line 3); expected a UTF-8 CSV text file"),
     (b"predictions;references\nyes;yes\n", "bad.csv: columns look separated by semicolons"),
     (b"predictions,references\n" + b"yes,yes\n" * 2001, "CSV file: 2,001 data rows; the limit is 2,000"),
     (b"predictions,references,queries\nyes,yes,q\nno\n", "CSV data row 2: no 'references' value"),

@@ -164,3 +164,29 @@ def test_card_shows_intervals_and_the_paired_verdict(tiny_adapter_dir):
 def test_card_without_per_row_labels_has_no_verdict(tiny_adapter_dir):
     text = str(_card(tiny_adapter_dir))
     assert "Adapter against base" not in text and "bootstrap intervals" not in text
+
+
+def test_card_shows_the_test_overlap_of_the_data_report(tiny_adapter_dir, tmp_path):
+    """A data report written by `data prepare` (decontaminated against the IMHI test sets) reaches the card."""
+    import shutil
+
+    from conftest import FIXTURES
+
+    from phyassist.data.prepare import prepare_dataset
+
+    assert "Decontamination" not in str(_card(tiny_adapter_dir))  # a report from before the check: nothing claimed
+    folder = shutil.copytree(tiny_adapter_dir, tmp_path / "adapter")
+    report = prepare_dataset("dreaddit", root=FIXTURES / "imhi_overlap")[1]
+    (folder / "data_report.json").write_text(json.dumps(report))
+    text = str(_card(folder, dataset="dreaddit"))
+    assert "Rows dropped while cleaning:\n\n- test_overlap: 3\n" in text
+    assert ("**Decontamination:** 3 rows (train: dreaddit 2; validation: dreaddit 1) were dropped as `test_overlap` "
+            "because their post also appears in a test set (5 posts in 4 IMHI test files, every task, both prompt "
+            "variants and the expert set; posts compared after mojibake repair, Unicode NFKC normalisation, case "
+            "folding and white-space collapsing), so the adapter was neither trained nor selected on a post it is "
+            "scored on.") in text
+    off = {"test_overlap": {"checked": False}}
+    assert cards.decontamination_note(off).startswith("**Decontamination:** not done")
+    clean = {"test_overlap": {"checked": True, "test_posts": 9, "test_files": ["a.csv"],
+                              "dropped": {"train": {"SAD": 0}}}}
+    assert cards.decontamination_note(clean).startswith("**Decontamination:** no training or validation post appears")

@@ -56,7 +56,7 @@ def test_staging_is_atomic_and_token_blocked(tiny_llama_dir, tmp_path):
     staged = _stage(adapter_dir, tmp_path / "hub")
     before = {n: (staged / n).read_bytes() for n in _files(staged)}
     (adapter_dir / "phyassist_config.yaml").write_text("hub_token: hf_" + "Zq9" * 12 + "\n")
-    with pytest.raises(UserError, match="phyassist_config.yaml .* token-like string"):
+    with pytest.raises(UserError, match=r"phyassist_config.yaml \(Hugging Face token\)"):
         _stage(adapter_dir, tmp_path / "hub")
     assert {n: (staged / n).read_bytes() for n in _files(staged)} == before  # old staging untouched
     assert sorted(p.name for p in tmp_path.iterdir()) == ["adapter", "hub"]  # no temp folders left

@@ -1,4 +1,5 @@
-"""Hub pushes against a local HTTP stand-in (the real Hub is unreachable here), plus the token scan.
+"""Hub pushes against a local HTTP stand-in (the real Hub is unreachable here), and where the secret scan
+(tested kind by kind in test_secrets.py) sits in a push.
 
 The stand-in (``HubStandIn`` in conftest.py) speaks the subset of the Hub API that huggingface_hub's
 ``create_repo`` and ``create_commit`` use and records every request, so these tests check what
@@ -91,7 +92,8 @@ def test_failed_push_keeps_folder_and_says_how_to_retry(hub_standin, folder):
 
 def test_planted_token_blocks_upload(hub_standin, folder):
     (folder / "eval" / "notes.txt").write_text("debug: token = hf_" + "aB3" * 12 + "\n")
-    with pytest.raises(UserError, match="eval/notes.txt .* token-like string"):
+    with pytest.raises(UserError, match=r"refusing to upload me/model: secrets found in 1 file\(s\) of .*: "
+                                        r"eval/notes.txt \(Hugging Face token\); remove them, then push again$"):
         hub.push_folder(folder, "me/model", token=TOKEN, endpoint=hub_standin.url)
     assert hub_standin.requests == []  # nothing was sent
 
@@ -100,6 +102,8 @@ def test_own_token_in_a_binary_file_blocks_upload(folder):
     (folder / "adapter_model.safetensors").write_bytes(b"\x00" * (1 << 20) + b"x" + TOKEN.encode() + b"\x00")
     assert hub.scan_for_tokens(folder, TOKEN) == ["adapter_model.safetensors"]
     assert hub.scan_for_tokens(folder.parent / "nothing-here") == []
+    with pytest.raises(UserError, match=r"adapter_model.safetensors \(your Hugging Face token\)"):
+        hub.check_no_tokens(folder, TOKEN)
 
 
 def test_space_push_uses_sdk_from_readme(hub_standin, tmp_path):
@@ -126,12 +130,14 @@ def test_no_token_and_bad_input_are_user_errors(folder, monkeypatch, tmp_path):
 
 
 def test_cli_push_through_hf_endpoint(hub_standin, folder):
+    (folder / ".env").write_text("DEBUG=1\n")  # sent with --include_hidden, after the scan
     env = {**os.environ, "HF_ENDPOINT": hub_standin.url, "HF_TOKEN": TOKEN, "HF_HUB_OFFLINE": "0",
            "TRANSFORMERS_OFFLINE": "0"}
     proc = subprocess.run([sys.executable, "-m", "phyassist.cli", "push", str(folder), "--repo-id", "me/cli",
-                           "--private"], env=env, capture_output=True, text=True, timeout=120)
+                           "--private", "--include_hidden"], env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert f"{hub_standin.url}/me/cli" in proc.stdout
     assert TOKEN not in proc.stdout + proc.stderr
     assert hub_standin.repos["me/cli"]["payload"]["visibility"] == "private"
     assert len(hub_standin.commits) == 1
+    assert set(hub_standin.commits[0]["files"]) == {".env", "README.md", "adapter_model.safetensors", "eval/adapter.json"}

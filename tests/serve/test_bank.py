@@ -14,8 +14,10 @@ from phyassist.serve.bank import (
     SpaceConfig,
     load_config,
     parse_adapters_env,
+    scrub_paths,
 )
 from phyassist.serve.chat import (
+    PREEMPTED_NOTE,
     Sampling,
     chat_input_ids,
     chat_messages,
@@ -71,6 +73,7 @@ def test_failed_adapters_are_reported_and_the_others_load(bank):
     assert bank.names[:2] == ["one", "two"]
     assert set(bank.failed) == {"missing", "hub-only"}
     assert all("\n" not in reason and reason for reason in bank.failed.values())
+    assert "/no/such" not in bank.failed["missing"] and "<path>" in bank.failed["missing"]  # shown to the public
     assert bank.choices[0] == BASE_CHOICE
     assert bank.names == ["one", "two", "mixtral"]
     assert bank.warnings == {"mixtral": "trained on phyassist-tests/tiny-mixtral, loaded on phyassist-tests/tiny-llama"}
@@ -127,6 +130,42 @@ def test_stream_generate_streams_and_stops(bank, smol_tokenizer):
     assert len(stopped) <= 2
 
 
+def test_stream_generate_ends_at_max_time(bank):
+    ids = chat_input_ids(bank.tokenizer, chat_messages([], "hello"))
+    greedy = Sampling.clamped(temperature=0, max_new_tokens=64, repetition_penalty=1.0)
+    full = list(stream_generate(bank, "one", ids, greedy))
+    bounded = list(stream_generate(bank, "one", ids, greedy, max_time=1e-6))  # over after the first token
+    assert len(bounded) <= 2 < len(full) and full[-1].startswith(bounded[-1] if bounded else "")
+
+
+def test_stream_generate_yields_to_a_waiting_request_after_its_fair_share(bank):
+    ids = chat_input_ids(bank.tokenizer, chat_messages([], "hello"))
+    greedy = Sampling.clamped(temperature=0, max_new_tokens=64, repetition_penalty=1.0)
+    full = list(stream_generate(bank, "one", ids, greedy, yield_to=lambda: False, fair_share=0.0))
+    assert not full[-1].endswith(PREEMPTED_NOTE)  # nobody waits: the whole reply
+    cut = list(stream_generate(bank, "one", ids, greedy, yield_to=lambda: True, fair_share=0.0))
+    assert cut[-1].endswith(PREEMPTED_NOTE) and len(cut) < len(full)
+    assert full[-1].startswith(cut[-1][: -len(PREEMPTED_NOTE)])
+
+
+def test_scrub_paths_hides_server_paths_but_not_hub_ids_or_urls(tmp_path):
+    relative = "outputs/adapter"
+    text = (f"OSError: Can't find 'adapter_config.json' at '{tmp_path}/calm' (see ~/cache/x, C:\\Users\\me\\a); "
+            "Repo id must be 'namespace/repo_name': https://huggingface.co/org/repo and org/repo")
+    scrubbed = scrub_paths(text)
+    assert str(tmp_path) not in scrubbed and "~/cache" not in scrubbed and "Users" not in scrubbed
+    assert "https://huggingface.co/org/repo and org/repo" in scrubbed and "'namespace/repo_name'" in scrubbed
+    (tmp_path / relative).mkdir(parents=True)
+    import os
+
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:  # a configured source that is a relative local folder is hidden too
+        assert scrub_paths(f"failed to load {relative}", [relative]) == "failed to load <path>"
+    finally:
+        os.chdir(cwd)
+
+
 def test_config_yaml_and_environment_overrides(tmp_path):
     path = tmp_path / "adapters.yaml"
     path.write_text("base_model: smollm2-135m-instruct\nadapters:\n  a: org/a\n  b: /local/b\n")
@@ -136,8 +175,22 @@ def test_config_yaml_and_environment_overrides(tmp_path):
     assert load_config(path, environ={"PHYASSIST_ADAPTERS": ""}).adapters == {}
     with pytest.raises(UserError, match="entry 'nope' must look like name=hub_id_or_path"):
         parse_adapters_env("nope")
+    path.write_text("base_model: org/base\nmax_generation_seconds: 5\nqueue_size: 4\n")
+    assert load_config(path, environ={}) == SpaceConfig("org/base", {}, 5, False, 4)
+    config = load_config(path, environ={"PHYASSIST_MAX_GENERATION_SECONDS": "0.5", "PHYASSIST_CRISIS_MODEL_TEXT": "1",
+                                        "PHYASSIST_QUEUE_SIZE": "9"})
+    assert (config.max_generation_seconds, config.crisis_model_text, config.queue_size) == (0.5, True, 9)
+    assert load_config(None, environ={"PHYASSIST_CRISIS_MODEL_TEXT": "0"}).crisis_model_text is False
+    assert SpaceConfig().crisis_model_text is False and SpaceConfig().max_generation_seconds == 20
+    with pytest.raises(UserError, match="PHYASSIST_CRISIS_MODEL_TEXT must be 1 or 0 \\(true or false\\), got 'maybe'"):
+        load_config(None, environ={"PHYASSIST_CRISIS_MODEL_TEXT": "maybe"})
+    with pytest.raises(UserError, match="PHYASSIST_QUEUE_SIZE must be a number \\(int\\), got 'many'"):
+        load_config(None, environ={"PHYASSIST_QUEUE_SIZE": "many"})
+    with pytest.raises(UserError, match="`max_generation_seconds` must be a positive number, got 0.0."):
+        load_config(None, environ={"PHYASSIST_MAX_GENERATION_SECONDS": "0"})
     path.write_text("base: x\n")
-    with pytest.raises(UserError, match="unknown key\\(s\\) base; expected base_model, adapters"):
+    with pytest.raises(UserError, match="unknown key\\(s\\) base; expected base_model, adapters, "
+                                        "max_generation_seconds, crisis_model_text, queue_size"):
         load_config(path, environ={})
 
 

@@ -1,17 +1,24 @@
-"""The crisis detector: recall on a hand-written phrase list, quiet on idioms, denials and counsel-chat."""
+"""The crisis screen: recall on held-out messages, quiet on idioms, denials and counsel-chat; normalisation,
+languages, negation, conversations, the learned layer and the fixed reply."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
 
+from phyassist.serve import crisis_model
+from phyassist.serve.crisis_eval import ordinary_questions, read_rows, screen_rows
+from phyassist.serve.crisis_text import normalize
 from phyassist.serve.safety import (
+    CRISIS_RESOURCES,
     DISCLAIMER,
+    SAFE_REPLY,
+    SCREEN_TURNS,
     crisis_notice,
+    crisis_reply,
     detect_crisis,
-    strip_crisis_notice,
+    screen_conversation,
 )
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
@@ -51,30 +58,152 @@ def test_signal_names_the_phrase_and_survives_case_and_curly_apostrophes():
     assert signal is not None and "want to live" in signal.phrase
 
 
-def test_false_positive_rate_on_counsel_chat_questions_without_crisis_content(data_dir):
-    """Questions outside the self-harm topic that a broad vocabulary screen finds no such words in."""
-    pd = pytest.importorskip("pandas")
-    df = pd.read_csv(data_dir / "counsel-chat" / "20200325_counsel_chat.csv")
-    topics = df.groupby("questionID").topic.apply(lambda s: set(s.dropna()))
-    first = df.drop_duplicates("questionID").set_index("questionID")
-    texts = first.questionTitle.fillna("") + " " + first.questionText.fillna("")
-    screen = re.compile(CRISIS_SCREEN, re.I)
-    clean = [t for qid, t in texts.items() if "self-harm" not in topics[qid] and not screen.search(t)]
-    assert len(clean) > 700
-    rate = sum(detect_crisis(t) is not None for t in clean) / len(clean)
-    assert rate <= 0.02, rate
-
-
-# A deliberately broad screen for suicide/self-harm vocabulary, used to define "no such content".
-CRISIS_SCREEN = (
-    r"suicid|self[- ]?harm|self[- ]?injur|kill(?:ing|ed)? (?:my|him|her|them)sel|cutting|cut (?:my|him|her)sel|"
-    r"hurt(?:ing)? (?:my|him|her|them)sel|harm(?:ing)? (?:my|him|her|them)sel|want(?:ed|s)? to die|"
-    r"(?:end|take) (?:my|his|her|their) (?:own )?life|overdos|wish i (?:was|were) dead|shouldn't be here|end it all"
-)
-
-
 def test_notice_and_disclaimer():
     notice = crisis_notice()
     assert "988" in notice and "findahelpline.com" in notice and notice.startswith("> ###")
-    assert strip_crisis_notice(notice + "model text") == "model text"
     assert "not a substitute for professional care" in DISCLAIMER
+
+
+# --- the held-out set: written by someone else before any tuning, never used to tune or train ---
+
+def test_held_out_messages_meet_the_targets():
+    report = screen_rows(read_rows(FIXTURES / "crisis" / "heldout.jsonl"))
+    assert report.n("crisis") >= 200 and report.n("safe", "idiom") >= 70
+    recall = 1 - len(report.misses) / report.n("crisis")
+    assert recall >= 0.90, [r.get("text") or r.get("turns") for r in report.misses]
+    assert report.rate("safe", "idiom") <= 0.20
+    for language in ("es", "fr", "de", "pt"):
+        rows = [r for r in read_rows(FIXTURES / "crisis" / "heldout.jsonl") if r["label"] == "crisis" and r["lang"] == language]
+        assert len(rows) >= 10 and screen_rows(rows).rate("crisis") >= 0.8, language
+
+
+def test_ordinary_chat_messages_written_apart_rarely_fire():
+    """There a false alarm replaces the model's answer with the fixed reply."""
+    rows = read_rows(FIXTURES / "crisis" / "heldout_chat.jsonl")
+    assert len(rows) >= 250
+    fired = [r["text"] for r in rows if detect_crisis(r["text"])]
+    assert len(fired) / len(rows) <= 0.05, fired
+
+
+def test_ordinary_counsel_chat_questions_rarely_fire(data_dir):
+    questions = ordinary_questions(data_dir / "counsel-chat" / "20200325_counsel_chat.csv")
+    assert len(questions) > 700
+    rate = sum(detect_crisis(q) is not None for q in questions) / len(questions)
+    assert rate <= 0.02, rate
+
+
+# --- normalisation: spelling tricks do not hide a word ---
+
+@pytest.mark.parametrize("text", [
+    "s u i c i d e", "s.u.i.c.i.d.e is all I think about", "k1ll mys3lf", "su1c1d@l",
+    "\uff49 \uff57\uff41\uff4e\uff54 \uff54\uff4f \uff44\uff49\uff45",  # full-width
+    "i want to d\u200bi\u200be", "i want to kill m\u0443self",  # zero-width, Cyrillic u
+    "\u026a \u1d21\u1d00\u0274\u1d1b \u1d1b\u1d0f \u1d05\u026a\u1d07",  # small capitals
+    "I want to k i l l myself", "I wanna diiiie",
+])
+def test_tricks_are_undone(text):
+    assert detect_crisis(text) is not None, normalize(text)
+
+
+def test_normalize_keeps_ordinary_numbers_and_words():
+    assert normalize("I ran 10k at 5am, 2nd place!") == "i ran 10k at 5am, 2nd place!"
+    assert normalize("Ca\u0301fe\u0301  au   lait") == "cafe au lait"
+
+
+# --- idioms and negation ---
+
+@pytest.mark.parametrize("text", [
+    "I cut myself shaving this morning", "that 10k killed me but I finished", "this hair dye is to die for",
+    "we killed it at karaoke last night", "I'm dying to see the new movie", "my phone died again",
+    "I'm so hungry I could die", "shoot me a text when you land", "me muero de risa con este video",
+    "je meurs de faim", "ich sterbe vor Hunger", "estou morrendo de rir", "I'm not suicidal, just stressed about exams",
+])
+def test_idioms_and_sincere_denials_stay_quiet(text):
+    assert detect_crisis(text) is None
+
+
+@pytest.mark.parametrize("text", [
+    "I can't say I'm not suicidal", "I wouldn't say I don't want to die",
+    "I can't promise I won't hurt myself tonight", "it's not like I don't want to die",
+])
+def test_a_denial_inside_a_negating_frame_is_a_signal(text):
+    assert detect_crisis(text) is not None
+
+
+@pytest.mark.parametrize("text,language", [
+    ("ya no quiero vivir, quiero morirme", "es"), ("je veux en finir avec la vie", "fr"),
+    ("ich will nicht mehr leben", "de"), ("não aguento mais, quero morrer", "pt"),
+    ("voglio farla finita", "it"), ("ik wil dood", "nl"),
+])
+def test_other_languages(text, language):
+    signal = detect_crisis(text)
+    assert signal is not None and (signal.rule in (language, "model") or signal.rule), language
+
+
+# --- conversations ---
+
+def test_a_short_follow_up_after_a_crisis_message_still_fires():
+    assert detect_crisis("yes, tonight") is None
+    assert screen_conversation(["everyone would be better off without me", "yes, tonight"]) is not None
+
+
+def test_only_the_recent_user_turns_are_screened():
+    old = ["I want to kill myself"] + ["what should I cook for dinner?"] * SCREEN_TURNS
+    assert screen_conversation(old) is None
+    assert screen_conversation(old[1:] + ["I want to kill myself"]) is not None
+    assert screen_conversation([]) is None and screen_conversation(["", None]) is None
+
+
+def test_a_phrase_split_across_turns_is_read_across_them():
+    assert screen_conversation(["I'm going to end it", "tonight"]) is not None
+
+
+# --- the learned layer ---
+
+def test_the_learned_layer_ships_and_loads_offline(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    crisis_model.shipped.cache_clear()
+    model = crisis_model.shipped()
+    assert model is not None and model.info["format"] == crisis_model.FORMAT
+    assert 0 < model.threshold < 1 and "heldout.jsonl" not in model.info["message_files"]
+    # it catches paraphrases no rule names, and scores an ordinary question low
+    assert model.score("honestly everyone would move on just fine, i'm just so done with all of it") > \
+        model.score("How can I help my teenage son with his homework stress?")
+
+
+def test_the_shipped_model_is_what_the_build_script_makes(data_dir, tmp_path):
+    import subprocess
+    import sys
+
+    out = tmp_path / "crisis_model.npz"
+    repo = Path(__file__).parents[2]
+    subprocess.run([sys.executable, str(repo / "scripts" / "build_crisis_model.py"), "--data-dir", str(data_dir),
+                    "--out", str(out)], check=True, capture_output=True)
+    assert out.read_bytes() == (repo / "phyassist" / "serve" / "crisis_model.npz").read_bytes()
+
+
+def test_model_layer_fires_where_rules_do_not():
+    from phyassist.serve.crisis_rules import match_rules
+
+    model = crisis_model.shipped()
+    fired = [t for t in ("I feel so empty and I just want it all to be over",
+                         "I keep looking at the pills in the cabinet")
+             if match_rules(normalize(t)) is None and detect_crisis(t) is not None]
+    assert model is not None and fired
+
+
+@pytest.mark.parametrize("text", ["ok", "yes", "yes, tonight", "sounds good, thank you", "can you tell me more"])
+def test_short_replies_alone_never_fire(text):
+    assert detect_crisis(text) is None
+
+
+# --- the answer when it fires ---
+
+def test_crisis_reply_is_resources_then_a_fixed_supportive_message():
+    reply = crisis_reply()
+    assert reply.startswith(crisis_notice()) and reply.endswith(SAFE_REPLY)
+    assert "988" in reply and "findahelpline.com" in reply
+    # safe-messaging: no advice to avoid people, no methods, an invitation to reach someone now
+    lowered = SAFE_REPLY.lower()
+    assert "avoid" not in lowered and "pills" not in lowered and "someone you trust" in lowered
+    assert CRISIS_RESOURCES.splitlines()[0].strip("*") in crisis_notice()

@@ -52,6 +52,10 @@ def bot_text(page) -> str:
     return bots.last.inner_text() if bots.count() else ""
 
 
+def user_messages(page) -> int:
+    return page.locator("#chatbot .message.user").count()
+
+
 def send(page, text: str):
     box = page.locator("#chat-input textarea")
     box.fill(text)
@@ -61,7 +65,7 @@ def send(page, text: str):
 def test_chat_streams_switches_adapter_and_shows_crisis_banner(page):
     assert "not a substitute for professional care" in page.locator("#disclaimer").inner_text()
     status = page.locator("#adapter-status").inner_text()
-    assert "broken" in status and "could not be loaded" in status
+    assert "broken" in status and "could not be loaded" in status and "/no/such" not in status
 
     send(page, "I feel stressed about my exams. What can I do?")
     seen, deadline = [], time.time() + 120
@@ -85,5 +89,25 @@ def test_chat_streams_switches_adapter_and_shows_crisis_banner(page):
     send(page, "I want to kill myself")
     banner = page.locator("#chatbot").get_by_text("Crisis support")
     banner.wait_for(state="visible")
-    assert "988" in bot_text(page)
+    page.wait_for_function("!document.querySelector('#chat-input textarea').disabled")
+    assert "988" in bot_text(page) and "you don't have to face it alone" in bot_text(page)  # the fixed reply
+    assert user_messages(page) == 2  # both turns kept
     assert "Traceback" not in page.content()
+
+    page.locator("#chat-reset").click()  # a new conversation: the session's history is cleared
+    page.wait_for_function("document.querySelectorAll('#chatbot .message').length === 0")
+    send(page, "Hello again")
+    page.wait_for_function("document.querySelectorAll('#chatbot .message.user').length === 1")
+    page.wait_for_function("!document.querySelector('#chat-input textarea').disabled")
+    assert bot_text(page).strip() and "Crisis support" not in bot_text(page)  # the screen starts afresh
+
+
+def test_example_fills_the_box_and_the_analysis_tab_works(page):
+    page.get_by_text("I can't sleep because I keep overthinking").first.click()
+    page.wait_for_function("document.querySelector('#chat-input textarea').value.includes('overthinking')")
+    page.get_by_role("tab", name="IMHI analysis").click()
+    page.locator("#post textarea").fill("I want to end my life. Nothing is worth it anymore.")
+    page.locator("#analyze").click()
+    page.locator("#label-badge").wait_for(state="visible", timeout=120_000)
+    assert "Crisis support" in page.locator("#analysis-crisis").inner_text()  # resources above the analysis
+    assert page.locator("#analysis-answer").inner_text().strip()

@@ -1,4 +1,4 @@
-"""Training rows (phyassist.train.splits): label-balanced sampling and what the report says about it."""
+"""Training rows (phyassist.train.splits): label-balanced sampling, decontamination and what the report says."""
 
 from __future__ import annotations
 
@@ -46,3 +46,41 @@ def test_balance_labels_evens_the_train_sample_and_says_so(tiny_llama_dir, smol_
     dropped = report["training"]["dropped_too_long"]["train"]
     assert sum(answers.values()) == len(train_ds) == 40 - dropped and None not in answers
     assert min(answers["yes"], answers["no"]) >= 20 - dropped
+
+
+def test_training_drops_test_posts_and_its_data_report_and_card_say_so(tiny_llama_dir, tmp_path, monkeypatch):
+    """Training prepares its rows through `data prepare`'s decontamination: a dreaddit train post that is also in
+    Irf's and CAMS's test files (other answers, case, white space) and a validation post of the expert set are not
+    trained or validated on, and data_report.json and the model card count them."""
+    import json
+
+    from conftest import FIXTURES, imhi_results
+
+    from phyassist.hub.cards import build_card
+    from phyassist.train.trainer import train
+
+    monkeypatch.setenv("PHYASSIST_DATA_DIR", str(FIXTURES / "imhi_overlap"))
+    out = tmp_path / "run"
+    result = train(tiny_train_config(tiny_llama_dir, out, dataset="dreaddit", max_steps=1, warmup_steps=0))
+    assert result.summary["train_rows"] == 4 and result.summary["validation_rows"] == 2
+    report = json.loads((out / "data_report.json").read_text())
+    assert report["dropped_by_split"]["train"] == {"test_overlap": 2}
+    assert report["dropped_by_split"]["validation"] == {"test_overlap": 1}
+    assert report["test_overlap"]["dropped"] == {"train": {"dreaddit": 2}, "validation": {"dreaddit": 1}}
+    card = str(build_card(out, imhi_results(("dreaddit",)), imhi_results(("dreaddit",), offset=5), repo_id="a/b",
+                          dataset="dreaddit"))
+    assert "- test_overlap: 3" in card
+    assert "**Decontamination:** 3 rows (train: dreaddit 2; validation: dreaddit 1)" in card
+
+
+def test_answers_can_be_cut_to_their_first_words():
+    from phyassist.train.splits import to_prompt_completion
+
+    row = {"messages": [{"role": "user", "content": "Consider this post: ..."},
+                        {"role": "assistant", "content": "No, the post does not show it. Reasoning: the poster talks about work."}]}
+    whole = to_prompt_completion(row)
+    cut = to_prompt_completion(row, answer_max_words=6)
+    assert whole["completion"][0]["content"] == row["messages"][1]["content"]
+    assert cut["completion"][0]["content"] == "No, the post does not show"
+    assert cut["prompt"] == whole["prompt"] == row["messages"][:1]
+    assert row["messages"][1]["content"].endswith("work.")  # the dataset row itself is untouched

@@ -1,0 +1,77 @@
+"""Measuring the crisis screen: recall and false alarms on labelled messages and counsel-chat questions.
+
+``screen_rows(rows)`` runs ``screen_conversation`` on each row of a labelled JSONL set (``text`` or
+``turns``; ``label`` crisis/safe; ``category``) and ``summarize`` gives recall over crisis rows, the
+false-alarm rate per safe category, and the misses and false alarms themselves. ``ordinary_questions``
+is the counsel-chat false-alarm set: one text per question, outside the ``self-harm`` topic and free
+of a broad suicide/self-harm vocabulary screen (firing on real crisis content is no false alarm).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .safety import screen_conversation
+
+# Deliberately broad: a question matching it may hold real crisis content, so it is not "ordinary".
+VOCABULARY_SCREEN = re.compile(
+    r"suicid|self[- ]?harm|self[- ]?injur|kill(?:ing|ed)? (?:my|him|her|them)sel|cutting|cut (?:my|him|her)sel|"
+    r"hurt(?:ing)? (?:my|him|her|them)sel|harm(?:ing)? (?:my|him|her|them)sel|want(?:ed|s)? to die|"
+    r"(?:end|take) (?:my|his|her|their) (?:own )?life|overdos|wish i (?:was|were) dead|shouldn't be here|end it all",
+    re.I)
+
+
+def read_rows(path: str | Path) -> list[dict]:
+    return [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def turns(row: dict) -> list[str]:
+    return list(row["turns"]) if row.get("turns") else [row["text"]]
+
+
+@dataclass
+class ScreenReport:
+    counts: dict = field(default_factory=lambda: defaultdict(lambda: [0, 0]))  # (label, category) -> [n, fired]
+    misses: list = field(default_factory=list)
+    false_alarms: list = field(default_factory=list)
+
+    def rate(self, label: str, category: str | None = None) -> float:
+        n = fired = 0
+        for (lab, cat), (k, f) in self.counts.items():
+            if lab == label and (category is None or cat == category):
+                n, fired = n + k, fired + f
+        return fired / n if n else float("nan")
+
+    def n(self, label: str, category: str | None = None) -> int:
+        return sum(k for (lab, cat), (k, _) in self.counts.items() if lab == label and category in (None, cat))
+
+
+def screen_rows(rows: list[dict], screen=screen_conversation) -> ScreenReport:
+    report = ScreenReport()
+    for row in rows:
+        signal = screen(turns(row))
+        key = (row["label"], row.get("category", ""))
+        report.counts[key][0] += 1
+        report.counts[key][1] += signal is not None
+        if row["label"] == "crisis" and signal is None:
+            report.misses.append(row)
+        elif row["label"] == "safe" and signal is not None:
+            report.false_alarms.append((row, signal))
+    return report
+
+
+def ordinary_questions(counsel_csv: str | Path) -> list[str]:
+    """Counsel-chat questions (title + text, once per question) outside the self-harm topic and the screen."""
+    with open(counsel_csv, encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    topics: dict[str, set] = defaultdict(set)
+    texts: dict[str, str] = {}
+    for row in rows:
+        topics[row["questionID"]].add(row.get("topic") or "")
+        texts.setdefault(row["questionID"], f"{row.get('questionTitle') or ''} {row.get('questionText') or ''}".strip())
+    return [t for q, t in texts.items() if "self-harm" not in topics[q] and not VOCABULARY_SCREEN.search(t)]
