@@ -8,6 +8,7 @@ body; they are built once per session under a temporary folder and record a fake
 from __future__ import annotations
 
 import contextlib
+import copy
 import csv
 import json
 import os
@@ -74,6 +75,12 @@ def smol_tokenizer(smol_dir):
 
 def _save_tiny(model, tokenizer, folder: Path, hub_id: str) -> Path:
     model.save_pretrained(folder)
+    # without the truncation and padding an earlier test's call left set on the shared tokenizer (its
+    # tokenizer.json would keep them): the folder is the same whichever tests ran first
+    tokenizer = copy.deepcopy(tokenizer)
+    if getattr(tokenizer, "backend_tokenizer", None) is not None:
+        tokenizer.backend_tokenizer.no_truncation()
+        tokenizer.backend_tokenizer.no_padding()
     tokenizer.save_pretrained(folder)
     (folder / "phyassist_base.json").write_text(json.dumps({"hub_id": hub_id}) + "\n")
     return folder

@@ -3,7 +3,8 @@
 Prompts go through the tokenizer's chat template (as the adapters were trained), are sorted by token
 length so each batch pads little, padded on the left so every row's new tokens start at the same
 position, and decoded greedily until EOS or ``max_new_tokens``. Finished rows are appended to a
-JSON-lines cache after every batch, so an interrupted run resumes where it stopped. A row's key
+JSON-lines cache after every batch, so an interrupted run resumes where it stopped; several processes
+can share one plan of batches (``share``, see ``distributed``). A row's key
 hashes what decides its answer, by content: the weights (``model_identity``: the adapter's weight
 file and adapter_config.json by sha256; the base's Hub id and revision, or a local base's
 config.json and its weight files' safetensors headers, sizes and mtimes), the tokenizer (vocabulary,
@@ -18,8 +19,8 @@ import hashlib
 import json
 import logging
 import os
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Sequence
 
 from ..errors import UserError
 from ..io import sha256_file
@@ -99,11 +100,26 @@ def model_identity(base: str, hub_id: str | None = None, adapter: str | None = N
     return _digest({"base": base_identity(base, hub_id), "adapter": adapter_identity(adapter) if adapter else None})
 
 
+def _backend_content(backend) -> str:
+    """A fast tokenizer's JSON without its truncation and padding: transformers sets both anew on every
+    call (``generate``'s own call turns them off), and a tokenizer.json saved after a call that truncated
+    or padded keeps them, so they are what the last call left, not content. Keyed with them, one process
+    computed other keys before its first call than after it."""
+    if backend.truncation is None and backend.padding is None:
+        return backend.to_str()
+    import copy
+
+    backend = copy.deepcopy(backend)  # the caller's tokenizer stays as it is
+    backend.no_truncation()
+    backend.no_padding()
+    return backend.to_str()
+
+
 def tokenizer_identity(tokenizer) -> dict:
     """What of a tokenizer can change a prompt's token ids: vocabulary and merges, chat template,
-    special tokens and their ids."""
+    special tokens and their ids; not the truncation or padding the last call left set."""
     backend = getattr(tokenizer, "backend_tokenizer", None)
-    vocab = backend.to_str() if backend is not None else sorted(tokenizer.get_vocab().items())
+    vocab = _backend_content(backend) if backend is not None else sorted(tokenizer.get_vocab().items())
     return {"class": type(tokenizer).__name__, "vocab": _digest(vocab), "chat_template": tokenizer.chat_template,
             "special_tokens": getattr(tokenizer, "special_tokens_map", None),
             "ids": [tokenizer.bos_token_id, tokenizer.eos_token_id, tokenizer.pad_token_id]}
@@ -127,7 +143,8 @@ def _key(model_id: str, settings: str, prompt: str) -> str:
     return hashlib.sha256(f"{model_id}\x00{settings}\x00{prompt}".encode()).hexdigest()[:24]
 
 
-def _read_cache(path: Path | None) -> dict[str, str]:
+def read_cache(path: Path | None) -> dict[str, str]:
+    """{key: answer} of a cache file; lines without a key (a shard's header, a line cut short) are skipped."""
     done: dict[str, str] = {}
     if path is None or not path.exists():
         return done
@@ -141,6 +158,21 @@ def _read_cache(path: Path | None) -> dict[str, str]:
     return done
 
 
+def _plan(model, tokenizer, queries, max_new_tokens: int, model_id: str, chat_template: bool):
+    prompts = [chat_prompt(tokenizer, q) if chat_template else q for q in queries]
+    limit = getattr(model.config, "max_position_embeddings", None) or 8192
+    max_prompt = max(16, limit - max_new_tokens)
+    settings = settings_identity(model, tokenizer, max_new_tokens=max_new_tokens, max_prompt=max_prompt,
+                                 chat_template=chat_template)
+    return prompts, [_key(model_id, settings, p) for p in prompts], max_prompt
+
+
+def cache_keys(model, tokenizer, queries: Sequence[str], *, max_new_tokens: int = 256, model_id: str = "",
+               chat_template: bool = True) -> list[str]:
+    """The cache key of each query's answer, as ``generate`` with the same arguments looks it up."""
+    return _plan(model, tokenizer, queries, max_new_tokens, model_id, chat_template)[1]
+
+
 def generate(
     model,
     tokenizer,
@@ -152,11 +184,16 @@ def generate(
     model_id: str = "",
     chat_template: bool = True,
     progress: bool = True,
-) -> list[str]:
+    cached: Mapping[str, str] | None = None,
+    share: tuple[int, int] = (0, 1),
+) -> list[str | None]:
     """Greedy responses to ``queries``, in input order.
 
     ``model_id`` names the weights in the cache keys: pass ``model_identity(...)`` (by content), not
-    a path. The tokenizer and generation settings are added to the keys here.
+    a path. The tokenizer and generation settings are added to the keys here. ``cached``: answers by
+    key known from elsewhere (not written to ``cache_path``). ``share=(k, n)``: generate only batches
+    k, k + n, k + 2n, ... of the plan one process would run (the rows not in ``cached`` or the cache,
+    longest first), so each row is generated in the same batch, padded alike; the other rows are None.
     """
     import torch
 
@@ -164,14 +201,9 @@ def generate(
         raise UserError(f"`batch_size` must be positive, got {batch_size}")
     if not 1 <= max_new_tokens <= 4096:
         raise UserError(f"`max_new_tokens` must be between 1 and 4096, got {max_new_tokens}")
-    prompts = [chat_prompt(tokenizer, q) if chat_template else q for q in queries]
-    limit = getattr(model.config, "max_position_embeddings", None) or 8192
-    max_prompt = max(16, limit - max_new_tokens)
-    settings = settings_identity(model, tokenizer, max_new_tokens=max_new_tokens, max_prompt=max_prompt,
-                                 chat_template=chat_template)
-    keys = [_key(model_id, settings, p) for p in prompts]
+    prompts, keys, max_prompt = _plan(model, tokenizer, queries, max_new_tokens, model_id, chat_template)
     cache_path = Path(cache_path) if cache_path else None
-    done = _read_cache(cache_path)
+    done = {**(cached or {}), **read_cache(cache_path)}
     todo = sorted({k: i for i, k in enumerate(keys) if k not in done}.values())
     if len(todo) < len(keys):
         logger.info("Reusing %d of %d generations from %s.", len(keys) - len(todo), len(keys), cache_path)
@@ -183,9 +215,11 @@ def generate(
         ids = [x[-max_prompt:] for x in ids]
         # longest first: an out-of-memory error shows up in the first batch, not after an hour
         order = sorted(range(len(todo)), key=lambda j: -len(ids[j]))
+        rank, processes = share
+        batches = [order[s:s + batch_size] for s in range(0, len(order), batch_size)][rank::processes]
         pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
         device = next(model.parameters()).device
-        bar = _bar(len(order), progress)
+        bar = _bar(sum(map(len, batches)), progress)
         model.eval()
         if cache_path:
             cache_path.parent.mkdir(parents=True, exist_ok=True)
@@ -193,8 +227,7 @@ def generate(
         if out_file and out_file.tell() > 0 and not cache_path.read_bytes().endswith(b"\n"):
             out_file.write("\n")  # end a line an interruption cut short, so the next row starts clean
         try:
-            for start in range(0, len(order), batch_size):
-                batch = order[start:start + batch_size]
+            for batch in batches:
                 width = max(len(ids[j]) for j in batch)
                 input_ids = torch.full((len(batch), width), pad, dtype=torch.long)
                 mask = torch.zeros((len(batch), width), dtype=torch.long)
@@ -217,7 +250,7 @@ def generate(
             bar.close()
             if out_file:
                 out_file.close()
-    return [done[k] for k in keys]
+    return [done.get(k) for k in keys]
 
 
 def _bar(total: int, enabled: bool):

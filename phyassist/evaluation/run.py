@@ -2,7 +2,8 @@
 
 For each task: load the test split (``--test-set`` instruction or expert; with ``--limit N``, a
 seeded label-stratified sample of N rows, ``bootstrap.stratified_sample``, not the first N), generate
-greedy answers (``generation``, resumable via ``<out>/<task>.generations.jsonl``, keyed by content),
+greedy answers (``generation``, resumable via ``<out>/<task>.generations.jsonl``, keyed by content;
+under ``accelerate launch`` every process generates a share, ``distributed``, and the main one goes on),
 infer labels from the generated answers (``labeler``: the method and classifier hash go into every
 task's results), score them (``metrics``, bootstrap intervals, optionally BARTScore) and write, under
 ``--out``: ``<task>.csv`` (MentalLLaMA's ``goldens``/``generated_text`` columns plus ``query``,
@@ -114,15 +115,21 @@ def adapter_base(adapter: str) -> str:
     return base
 
 
-def load_for_eval(cfg: EvalConfig):
-    """(model, tokenizer, {"base_model": hub id, "adapter": ...}, the weights' content id for the cache)."""
+def load_for_eval(cfg: EvalConfig, device_map=None):
+    """(model, tokenizer, {"base_model": hub id, "adapter": ...}, the weights' content id for the cache);
+    ``device_map``: the loader's default, or this process's GPU when several share the eval."""
     from ..models import DEFAULT_BASE, load_model_and_tokenizer, model_path, resolve_base
     from .generation import model_identity
 
     base = cfg.base_model or (adapter_base(cfg.adapter) if cfg.adapter else DEFAULT_BASE)
     preset = resolve_base(base)
     # a Hub id of a preset (e.g. HuggingFaceTB/SmolLM2-135M-Instruct) resolves to the embedded copy
-    model, tokenizer = load_model_and_tokenizer(base)
+    model, tokenizer = load_model_and_tokenizer(base, device_map=device_map)
+    if device_map is None and getattr(model, "hf_device_map", None) is None:
+        import torch
+
+        if torch.cuda.is_available():  # a full-precision base loads on the CPU; generate on the GPU
+            model = model.to("cuda")
     if cfg.adapter:
         from peft import PeftModel
 
@@ -134,10 +141,17 @@ def load_for_eval(cfg: EvalConfig):
     return model.eval(), tokenizer, {"base_model": preset.hub_id, "adapter": cfg.adapter}, model_id
 
 
-def sample(rows: list[dict], limit: int | None, seed: int = SEED) -> list[dict]:
+def sample(rows: list[dict], limit: int | None, seed: int = SEED, task: str = "") -> list[dict]:
     """The rows an eval scores (all, or a label-stratified sample of ``limit``), each with its file ``index``."""
+    if limit is not None and limit > len(rows):
+        raise UserError(f"`limit` {limit} is larger than the {task + ' ' if task else ''}test set ({len(rows)} rows); "
+                        "expected at most that, or no --limit for every row")
     picked = range(len(rows)) if limit is None else stratified_sample([r["label"] for r in rows], limit, seed)
     return [{**rows[i], "index": i} for i in picked]
+
+
+def queries_sha256(rows: list[dict]) -> str:
+    return hashlib.sha256("\x00".join(r["query"] for r in rows).encode()).hexdigest()
 
 
 def evaluate_task(task: str, rows: list[dict], generated: list[str], cfg: EvalConfig, scorer=None,
@@ -151,9 +165,8 @@ def evaluate_task(task: str, rows: list[dict], generated: list[str], cfg: EvalCo
     res = classification_scores(golds, preds, spec.labels)
     res.update(labeler.info)
     res["ci"] = intervals(golds, preds, spec.labels, resamples=cfg.bootstrap_resamples, seed=cfg.bootstrap_seed)
-    queries = "\x00".join(r["query"] for r in rows).encode()
     res["rows"] = {"index": [r.get("index", i) for i, r in enumerate(rows)], "gold": golds,
-                   "pred": [p or UNPARSED for p in preds], "queries_sha256": hashlib.sha256(queries).hexdigest()}
+                   "pred": [p or UNPARSED for p in preds], "queries_sha256": queries_sha256(rows)}
     table = [{"query": r["query"], "goldens": r["response"], "generated_text": g, "gold_label": gl,
               "pred_label": p or UNPARSED} for r, g, gl, p in zip(rows, generated, golds, preds)]
     if scorer is not None:
@@ -166,40 +179,71 @@ def evaluate_task(task: str, rows: list[dict], generated: list[str], cfg: EvalCo
     return res, table
 
 
-def run_eval(cfg: EvalConfig) -> dict:
+def load_tasks(cfg: EvalConfig) -> dict[str, list[dict]]:
+    """{task: the rows it scores}; every test file is read first, so a missing one fails before any model work."""
     from ..data.loading import load_imhi
-    from ..io import write_csv, write_json
-    from .generation import generate
 
-    out = Path(cfg.out_dir)
-    names = task_names(cfg.datasets)
     explicit = [n.lower() for n in cfg.datasets] != ["all"]
     loaded = {}
-    for name in names:  # read every test file first: a missing one fails before minutes of generation
+    for name in task_names(cfg.datasets):
         try:
-            loaded[name] = sample(load_imhi(name, "test", cfg.variant, test_set=cfg.test_set), cfg.limit, cfg.sample_seed)
+            rows = load_imhi(name, "test", cfg.variant, test_set=cfg.test_set)
         except UserError:
             if explicit:
                 raise
             logger.warning("Skipping %s: no test file in this copy of IMHI.", name)
+            continue
+        loaded[name] = sample(rows, cfg.limit, cfg.sample_seed, name)
+    return loaded
+
+
+def run_facts(cfg: EvalConfig, loaded: dict[str, list[dict]]) -> dict:
+    """What every process of one eval must share: its flags and each task's queries."""
+    facts = {f"`{name}`": value for name, value in asdict(cfg).items()}
+    facts["the tasks"] = list(loaded)
+    for name, rows in loaded.items():
+        facts[f"the {name} test queries (sha256)"] = queries_sha256(rows)[:12]
+    return facts
+
+
+def run_eval(cfg: EvalConfig) -> dict | None:
+    """Generate, label, score and write every output; under a multi-process launcher each process generates
+    a share of the batches and the main process does the rest (the others return None)."""
+    from ..io import write_csv, write_json
+    from .distributed import generate_shards, processes
+    from .generation import generate
     from .labeler import make_labeler
 
-    # labelers first: a missing classifier set fails before the model loads and minutes of generation
-    labelers = {name: make_labeler(name, cfg.label_method) for name in loaded}
-    model, tokenizer, ident, model_id = load_for_eval(cfg)
+    out = Path(cfg.out_dir)
+    procs = processes()
+
+    def prepare():
+        tasks = load_tasks(cfg)
+        # labelers first: a missing classifier set fails before the model loads and minutes of generation
+        return tasks, {name: make_labeler(name, cfg.label_method) for name in tasks} if procs.is_main else {}
+
+    loaded, labelers = procs.together(prepare)
+    procs.agree(run_facts(cfg, loaded))
+    model, tokenizer, ident, model_id = procs.together(lambda: load_for_eval(cfg, procs.device_map))
     scorer = None
     if cfg.bart_score:
         from .bartscore import BARTScorer
 
-        scorer = BARTScorer(cfg.bart_checkpoint, parabank=cfg.parabank)
+        scorer = procs.together(lambda: BARTScorer(cfg.bart_checkpoint, parabank=cfg.parabank) if procs.is_main
+                                else None)
+    gen = {"batch_size": cfg.batch_size, "max_new_tokens": cfg.max_new_tokens, "model_id": model_id}
+    for name, rows in loaded.items():
+        generate_shards(procs, out, name, model, tokenizer, [r["query"] for r in rows], **gen)
+    if not procs.is_main:
+        procs.close()
+        return None
     results = {"model": ident, "variant": cfg.variant, "test_set": cfg.test_set, "limit": cfg.limit,
                "sample": {"method": "label-stratified", "seed": cfg.sample_seed} if cfg.limit else {"method": "all rows"},
                "tasks": {}}
     for name, rows in loaded.items():
         logger.info("%s: generating %d answers.", name, len(rows))
-        generated = generate(model, tokenizer, [r["query"] for r in rows], batch_size=cfg.batch_size,
-                             max_new_tokens=cfg.max_new_tokens, cache_path=out / f"{name}.generations.jsonl",
-                             model_id=model_id)
+        generated = generate(model, tokenizer, [r["query"] for r in rows], cache_path=out / f"{name}.generations.jsonl",
+                             **gen)
         res, table = evaluate_task(name, rows, generated, cfg, scorer, labelers[name])
         fields = ["query", "goldens", "generated_text", "gold_label", "pred_label"] + (["bart_score"] if scorer else [])
         write_csv(out / f"{name}.csv", table, fields)
@@ -213,6 +257,7 @@ def run_eval(cfg: EvalConfig) -> dict:
     results["config"] = asdict(cfg)
     write_json(out / "results.json", results)
     write_report(results, out, _comparison(cfg, out))
+    procs.close()
     return results
 
 
@@ -228,6 +273,6 @@ def _comparison(cfg: EvalConfig, out: Path) -> dict | None:
 def main(cfg: EvalConfig) -> int:
     """``phyassist eval``: run and print the results table."""
     logger.info("Evaluating with %s", cfg)
-    run_eval(cfg)
-    print((Path(cfg.out_dir) / "results.md").read_text())
+    if run_eval(cfg) is not None:  # the main process, or the only one
+        print((Path(cfg.out_dir) / "results.md").read_text())
     return 0

@@ -16,6 +16,22 @@ from ..models import BasePreset, load_model_and_tokenizer, model_path
 
 logger = logging.getLogger(__name__)
 
+def _parameter_targets(model, targets: list[str]) -> list[str]:
+    """Targets whose modules are not Linear layers (peft reaches them through their weight parameter)."""
+    import torch
+
+    linear = (torch.nn.Linear, torch.nn.Conv1d, torch.nn.Conv2d, torch.nn.Embedding)
+    try:
+        import bitsandbytes as bnb
+
+        linear += (bnb.nn.Linear4bit, bnb.nn.Linear8bitLt)
+    except ImportError:
+        pass
+    odd = {n.rsplit(".", 1)[-1] for n, m in model.named_modules()
+           if n.rsplit(".", 1)[-1] in targets and not isinstance(m, linear)}
+    return sorted(odd)
+
+
 def lora_config(cfg, preset: BasePreset, model=None):
     """A ``peft.LoraConfig`` from a TrainConfig; checks that every target exists in ``model``."""
     from peft import LoraConfig
@@ -29,8 +45,15 @@ def lora_config(cfg, preset: BasePreset, model=None):
                 f"`lora_target_modules` {missing} not found in {preset.hub_id}; expected module names such as "
                 f"{sorted(n for n in names if n.endswith(('proj', 'gate')))[:8]}"
             )
+    dropout = cfg.lora_dropout
+    if model is not None and dropout and _parameter_targets(model, targets):
+        # peft wraps a target that is not a Linear (transformers 5's Mixtral router `gate`) in a ParamWrapper,
+        # which refuses LoRA dropout: train without it rather than fail before the first step
+        logger.warning("`lora_dropout` %s set to 0: targets %s are not Linear layers and peft cannot drop out "
+                       "their inputs", dropout, _parameter_targets(model, targets))
+        dropout = 0.0
     return LoraConfig(
-        r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout, target_modules=targets,
+        r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=dropout, target_modules=targets,
         bias="none", task_type="CAUSAL_LM",
     )
 

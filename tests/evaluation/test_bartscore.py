@@ -3,6 +3,7 @@ ends the run on a failing pair."""
 
 from __future__ import annotations
 
+import copy
 import math
 
 import pytest
@@ -17,7 +18,8 @@ def tiny_bart(smol_tokenizer):
     from transformers import BartConfig, BartForConditionalGeneration
 
     torch.manual_seed(0)
-    tok = smol_tokenizer
+    # a copy: calls with truncation or padding leave them set on the tokenizer, and the session's one is shared
+    tok = copy.deepcopy(smol_tokenizer)
     config = BartConfig(vocab_size=len(tok), d_model=32, encoder_layers=1, decoder_layers=1, encoder_attention_heads=2,
                         decoder_attention_heads=2, encoder_ffn_dim=64, decoder_ffn_dim=64, max_position_embeddings=64,
                         pad_token_id=tok.pad_token_id, bos_token_id=tok.bos_token_id or 1, eos_token_id=tok.eos_token_id,
@@ -103,7 +105,7 @@ def test_other_seq2seq_models_use_the_generic_head(smol_tokenizer):
     from phyassist.evaluation.bartscore import _bart_head
 
     torch.manual_seed(0)
-    tok = smol_tokenizer
+    tok = copy.deepcopy(smol_tokenizer)
     config = T5Config(vocab_size=len(tok), d_model=32, d_kv=8, d_ff=64, num_layers=1, num_heads=2,
                       pad_token_id=tok.pad_token_id, decoder_start_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id)
     model = T5ForConditionalGeneration(config).eval()

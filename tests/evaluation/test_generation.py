@@ -19,9 +19,17 @@ QUERIES = ["Consider this post: \"I can't sleep before exams.\" Question: Does t
 
 @pytest.fixture(scope="module")
 def tiny(tiny_llama_dir):
-    from phyassist.models import load_model_and_tokenizer
+    """conftest's tiny Llama with weights 10x larger: its greedy answers differ from prompt to prompt (with
+    conftest's scale it answers everything with blank lines, and equal answers would prove nothing)."""
+    import torch
+    from transformers import AutoConfig, LlamaForCausalLM
 
-    return load_model_and_tokenizer(str(tiny_llama_dir))
+    from phyassist.models import load_tokenizer
+
+    config = AutoConfig.from_pretrained(tiny_llama_dir)
+    config.initializer_range = 0.2
+    torch.manual_seed(0)
+    return LlamaForCausalLM(config).eval(), load_tokenizer(str(tiny_llama_dir))
 
 
 def test_batched_equals_one_by_one_in_input_order(tiny):
@@ -111,3 +119,23 @@ def test_model_identity_is_by_content(tiny_llama_dir, tmp_path):
     (adapter / "adapter_model.safetensors").unlink()
     with pytest.raises(UserError, match="expected adapter_config.json and adapter_model.safetensors"):
         adapter_identity(str(adapter))
+
+
+def test_shared_plan_generates_each_batch_once_as_one_process_would(tiny, tmp_path):
+    """``share=(k, n)``: process k runs batches k, k + n, ... of one process's plan; together they give what
+    one process gives, and ``cached`` answers are neither generated nor written."""
+    from phyassist.evaluation.generation import cache_keys, read_cache
+
+    model, tok = tiny
+    whole = generate(model, tok, QUERIES, batch_size=2, max_new_tokens=4, model_id="m", progress=False)
+    parts = [generate(model, tok, QUERIES, batch_size=2, max_new_tokens=4, model_id="m", progress=False,
+                      cache_path=tmp_path / f"{k}.jsonl", share=(k, 2)) for k in range(2)]
+    assert [a if a is not None else b for a, b in zip(*parts)] == whole
+    assert [sum(p is not None for p in part) for part in parts] == [3, 2]  # batches 0 and 2 (2 + 1 rows); batch 1
+    assert len(set(whole)) == len(QUERIES) and all(whole)
+    keys = cache_keys(model, tok, QUERIES, max_new_tokens=4, model_id="m")
+    assert set(read_cache(tmp_path / "0.jsonl")) | set(read_cache(tmp_path / "1.jsonl")) == set(keys)
+    known = {keys[0]: "KNOWN"}
+    again = generate(model, tok, QUERIES, batch_size=2, max_new_tokens=4, model_id="m", progress=False,
+                     cache_path=tmp_path / "again.jsonl", cached=known)
+    assert again == ["KNOWN", *whole[1:]] and keys[0] not in read_cache(tmp_path / "again.jsonl")

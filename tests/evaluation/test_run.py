@@ -157,6 +157,19 @@ def test_bad_input(tmp_path, monkeypatch):
         run_eval(EvalConfig(adapter=None, datasets=["MultiWD"], out_dir=str(tmp_path / "out")))
 
 
+def test_limit_larger_than_the_test_set_is_an_error(data_dir, monkeypatch, tmp_path):
+    from phyassist.evaluation.run import sample
+
+    assert [r["index"] for r in sample([{"label": "yes"}] * 3, 3)] == [0, 1, 2]  # all rows: fine
+    with pytest.raises(UserError, match=r"^`limit` 4 is larger than the test set \(3 rows\); expected at most that, "
+                                        r"or no --limit for every row$"):
+        sample([{"label": "yes"}] * 3, 4)
+    monkeypatch.setenv("PHYASSIST_DATA_DIR", str(data_dir))
+    with pytest.raises(UserError, match=r"^`limit` 36 is larger than the DR test set \(35 rows\)"):
+        run_eval(EvalConfig(datasets=["DR"], test_set="expert", limit=36, out_dir=str(tmp_path / "out")))
+    assert not (tmp_path / "out").exists()  # before any model work
+
+
 @pytest.mark.slow
 def test_cli_eval_on_the_embedded_base(data_dir, monkeypatch, tmp_path, capsys):
     from phyassist.cli import main

@@ -64,6 +64,20 @@ def test_one_step_changes_lora_weights_only(arch, request, tmp_path):
         assert any(".mlp.down_proj.lora_B" in n for n in changed)
 
 
+def test_the_mixtral_recipes_lora_settings_build_on_a_tiny_mixtral(tiny_mixtral_dir, tmp_path, caplog):
+    """The production recipe's LoRA settings (targets incl. the router `gate`, which transformers 5 does
+    not make a Linear): a non-zero dropout is turned off with a warning instead of failing in peft."""
+    import yaml
+
+    from phyassist.train.trainer import build_trainer
+
+    recipe = yaml.safe_load((Path(__file__).parents[2] / "recipes/mixtral-8x7b-instruct/qlora.yaml").read_text())
+    keys = {k: recipe[k] for k in ("lora_r", "lora_alpha", "lora_target_modules")}
+    prep = build_trainer(tiny_train_config(tiny_mixtral_dir, tmp_path / "run", max_steps=1, lora_dropout=0.05, **keys))
+    assert any(".mlp.gate.lora_A" in n for n, _ in prep.trainer.model.named_parameters())
+    assert "`lora_dropout` 0.05 set to 0" in caplog.text
+
+
 @pytest.mark.parametrize("bf16", [False, True], ids=["fp32-compute", "bf16-compute"])
 def test_qlora_cpu_gradients_match_dequantized_fp32(tiny_llama_dir, tmp_path, bf16):
     """QLoRA LoRA gradients equal those of an fp32 model holding the dequantized 4-bit weights,

@@ -1,0 +1,135 @@
+"""Quality benchmark: train with a named recipe, evaluate base and adapter on the same seeded sample.
+
+    PHYASSIST_DATA_DIR=../shared/data python benchmarks/quality.py --recipe lora --dataset MultiWD
+    PHYASSIST_DATA_DIR=../shared/data python benchmarks/quality.py --recipe MultiWD --eval-limit 300 \
+        --set learning_rate=1e-3 --set max_steps=120 --name lr1e-3
+
+``--recipe`` is a recipe of the base (``recipes/<preset>/<NAME>.yaml``) or a YAML path; ``--set KEY=VALUE``
+overrides one recipe key (any ``TrainConfig`` field, so an unknown key is the usual one-line error).
+Both models answer the same label-stratified sample of ``--eval-limit`` test rows per task (seeded;
+at least 200), greedy, ``--max-new-tokens`` tokens. Printed per task, base and adapter side by side:
+weighted F1 and accuracy with 95% intervals, the paired bootstrap 95% interval of the adapter - base
+weighted-F1 difference, the majority-class weighted F1 on the same rows, the label distribution of
+the answers, and wall times. Everything goes to ``<out>/quality.json``; the base's answers are
+cached under ``<out>/../base-<dataset>-<limit>`` and reused by every variant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+MIN_ROWS = 200
+
+
+def parse_sets(pairs: list[str]) -> dict:
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise SystemExit(f"quality.py: error: --set expects KEY=VALUE, got {pair!r}")
+        out[key.strip()] = yaml.safe_load(value)
+    return out
+
+
+def majority_f1(golds: list[str], labels: list[str]) -> float:
+    from phyassist.evaluation.metrics import classification_scores
+
+    top = Counter(golds).most_common(1)[0][0]
+    return classification_scores(golds, [top] * len(golds), labels)["weighted_f1"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--recipe", default="lora", help="recipe name of the base (recipes/<preset>/NAME.yaml) or a path")
+    p.add_argument("--dataset", default="MultiWD")
+    p.add_argument("--base-model", default="smollm2-135m-instruct")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a recipe key")
+    p.add_argument("--eval-limit", type=int, default=MIN_ROWS, help=f"test rows per task (at least {MIN_ROWS})")
+    p.add_argument("--max-new-tokens", type=int, default=48)
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--name", default=None, help="variant name (default: the recipe name)")
+    p.add_argument("--out", default=None, help="default runs/quality/<name>")
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.eval_limit < MIN_ROWS:
+        raise SystemExit(f"quality.py: error: --eval-limit must be at least {MIN_ROWS}, got {args.eval_limit}")
+
+    from phyassist.data.loading import resolve_dataset
+    from phyassist.data.tasks import get_task
+    from phyassist.errors import exit_code
+    from phyassist.evaluation.bootstrap import compare_runs
+    from phyassist.evaluation.run import EvalConfig, run_eval
+    from phyassist.models import resolve_base
+    from phyassist.train.config import load_config
+    from phyassist.train.recipes import recipe_path
+    from phyassist.train.trainer import train
+
+    def run() -> int:
+        recipe = Path(args.recipe) if args.recipe.endswith((".yaml", ".yml")) else \
+            recipe_path(f"{resolve_base(args.base_model).name}/{args.recipe}.yaml")
+        if recipe is None or not Path(recipe).is_file():
+            raise SystemExit(f"quality.py: error: no recipe {args.recipe!r} for {args.base_model}")
+        name = args.name or Path(recipe).stem
+        out = Path(args.out or REPO / "runs" / "quality" / name)
+        overrides = parse_sets(args.set)
+        cfg = load_config(recipe, dataset=args.dataset, base_model=args.base_model,
+                          output_dir=str(out / "adapter"), **overrides)
+        times = {}
+        start = time.perf_counter()
+        adapter_dir = Path(train(cfg).output_dir)
+        times["train_s"] = round(time.perf_counter() - start, 1)
+        tasks = resolve_dataset(args.dataset).eval_tasks
+        evals = {"base": (None, out.parent / f"base-{args.dataset}-{args.eval_limit}"),
+                 "adapter": (str(adapter_dir), out / "eval")}
+        results = {}
+        for arm, (adapter, folder) in evals.items():
+            start = time.perf_counter()
+            run_eval(EvalConfig(adapter=adapter, base_model=args.base_model, datasets=tasks, limit=args.eval_limit,
+                                out_dir=str(folder), variant="instruction", bart_score=False,
+                                max_new_tokens=args.max_new_tokens, batch_size=args.batch_size))
+            times[f"eval_{arm}_s"] = round(time.perf_counter() - start, 1)
+            results[arm] = json.loads((folder / "results.json").read_text(encoding="utf-8"))
+        comparison = compare_runs(results["base"], results["adapter"])
+        report = {"recipe": str(recipe), "overrides": overrides, "dataset": args.dataset, "eval_limit": args.eval_limit,
+                  "max_new_tokens": args.max_new_tokens, "times": times, "tasks": {}}
+        print(f"\n{name}: recipe {recipe} {overrides or ''}; train {times['train_s']:.0f} s, eval base "
+              f"{times['eval_base_s']:.0f} s, adapter {times['eval_adapter_s']:.0f} s")
+        print(f"{'task':<9} {'arm':<8} {'weighted F1 [95% CI]':<24} {'accuracy [95% CI]':<24} answers")
+        for task in tasks:
+            row = {}
+            for arm in ("base", "adapter"):
+                res = results[arm]["tasks"][task]
+                ci = res["ci"]
+                dist = dict(Counter(res["rows"]["pred"]).most_common())
+                row[arm] = {"weighted_f1": res["weighted_f1"], "accuracy": res["accuracy"], "ci": ci, "answers": dist}
+                print(f"{task:<9} {arm:<8} {res['weighted_f1']:6.2f} [{ci['weighted_f1']['low']:5.1f}, "
+                      f"{ci['weighted_f1']['high']:5.1f}]    {res['accuracy']:6.2f} [{ci['accuracy']['low']:5.1f}, "
+                      f"{ci['accuracy']['high']:5.1f}]    {dist}")
+            golds = results["base"]["tasks"][task]["rows"]["gold"]
+            d = comparison[task]["weighted_f1"]
+            row["difference"] = d
+            row["majority_f1"] = majority_f1(golds, get_task(task).labels)
+            row["gold"] = dict(Counter(golds).most_common())
+            print(f"{task:<9} adapter - base {d['difference']:+.2f} [{d['low']:+.2f}, {d['high']:+.2f}]: {d['verdict']}; "
+                  f"majority class {row['majority_f1']:.2f}; gold {row['gold']}")
+            report["tasks"][task] = row
+        from phyassist.io import write_json
+
+        write_json(out / "quality.json", report)
+        print(f"wrote {out / 'quality.json'}")
+        return 0
+
+    return exit_code("quality.py", run)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
