@@ -35,6 +35,7 @@ CRISIS_RESOURCES = (
 )
 CRISIS_TITLE = "Crisis support"
 
+
 @dataclass(frozen=True)
 class CrisisSignal:
     phrase: str  # the normalised text span (or, for the learned layer, the message) that triggered the screen
