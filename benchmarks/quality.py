@@ -11,7 +11,11 @@ at least 200), greedy, ``--max-new-tokens`` tokens. Printed per task, base and a
 weighted F1 and accuracy with 95% intervals, the paired bootstrap 95% interval of the adapter - base
 weighted-F1 difference, the majority-class weighted F1 on the same rows, the label distribution of
 the answers, and wall times. Everything goes to ``<out>/quality.json``; the base's answers are
-cached under ``<out>/../base-<dataset>-<limit>`` and reused by every variant.
+cached under ``<out>/../base-<dataset>-<limit>[-seed<S>]`` and reused by every variant.
+
+Confirming a recipe chosen on one sample: ``--adapter runs/quality/NAME/adapter --sample-seed 1
+--eval-limit 600 --name NAME-confirm`` scores an adapter already trained (no training) on another
+seeded sample, so the verdict does not rest on the rows the recipe was picked with.
 """
 
 from __future__ import annotations
@@ -62,6 +66,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--eval-limit", type=int, default=MIN_ROWS, help=f"test rows per task (at least {MIN_ROWS})")
     p.add_argument("--max-new-tokens", type=int, default=48)
     p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--sample-seed", type=int, default=None, help="seed of the test sample (default: the eval's)")
+    p.add_argument("--adapter", default=None, help="score this trained adapter folder instead of training one")
     p.add_argument("--name", default=None, help="variant name (default: the recipe name)")
     p.add_argument("--out", default=None, help="default runs/quality/<name>")
     args = p.parse_args(argv)
@@ -87,25 +93,37 @@ def main(argv: list[str] | None = None) -> int:
         name = args.name or Path(recipe).stem
         out = Path(args.out or REPO / "runs" / "quality" / name)
         overrides = parse_sets(args.set)
-        cfg = load_config(recipe, dataset=args.dataset, base_model=args.base_model,
-                          output_dir=str(out / "adapter"), **overrides)
         times = {}
-        start = time.perf_counter()
-        adapter_dir = Path(train(cfg).output_dir)
-        times["train_s"] = round(time.perf_counter() - start, 1)
+        if args.adapter:
+            adapter_dir = Path(args.adapter)
+            if not (adapter_dir / "adapter_config.json").is_file():
+                raise SystemExit(f"quality.py: error: --adapter {adapter_dir}: expected an adapter folder "
+                                 "(adapter_config.json)")
+            metrics = adapter_dir / "train_metrics.json"
+            summary = json.loads(metrics.read_text())["summary"] if metrics.is_file() else {}
+            times["train_s"] = summary.get("runtime_s", float("nan"))
+        else:
+            cfg = load_config(recipe, dataset=args.dataset, base_model=args.base_model,
+                              output_dir=str(out / "adapter"), **overrides)
+            start = time.perf_counter()
+            adapter_dir = Path(train(cfg).output_dir)
+            times["train_s"] = round(time.perf_counter() - start, 1)
         tasks = resolve_dataset(args.dataset).eval_tasks
-        evals = {"base": (None, out.parent / f"base-{args.dataset}-{args.eval_limit}"),
+        seed_tag = "" if args.sample_seed is None else f"-seed{args.sample_seed}"
+        evals = {"base": (None, out.parent / f"base-{args.dataset}-{args.eval_limit}{seed_tag}"),
                  "adapter": (str(adapter_dir), out / "eval")}
+        sample = {} if args.sample_seed is None else {"sample_seed": args.sample_seed}
         results = {}
         for arm, (adapter, folder) in evals.items():
             start = time.perf_counter()
             run_eval(EvalConfig(adapter=adapter, base_model=args.base_model, datasets=tasks, limit=args.eval_limit,
                                 out_dir=str(folder), variant="instruction", bart_score=False,
-                                max_new_tokens=args.max_new_tokens, batch_size=args.batch_size))
+                                max_new_tokens=args.max_new_tokens, batch_size=args.batch_size, **sample))
             times[f"eval_{arm}_s"] = round(time.perf_counter() - start, 1)
             results[arm] = json.loads((folder / "results.json").read_text(encoding="utf-8"))
         comparison = compare_runs(results["base"], results["adapter"])
         report = {"recipe": str(recipe), "overrides": overrides, "dataset": args.dataset, "eval_limit": args.eval_limit,
+                  "sample_seed": args.sample_seed, "adapter": str(adapter_dir),
                   "max_new_tokens": args.max_new_tokens, "times": times, "tasks": {}}
         print(f"\n{name}: recipe {recipe} {overrides or ''}; train {times['train_s']:.0f} s, eval base "
               f"{times['eval_base_s']:.0f} s, adapter {times['eval_adapter_s']:.0f} s")

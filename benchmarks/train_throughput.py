@@ -7,7 +7,8 @@ One process, same base (embedded SmolLM2-135M-Instruct), same training rows, one
 - ours: ``phyassist.trainer.build_trainer`` with the base's default recipe (what ``train_and_push.py`` runs:
   recipes/smollm2-135m-instruct/lora.yaml; answer-only loss scored on the answer positions only, pad != eos,
   length-grouped batches of 4 x 2 grad-accum, max_length from the data, no activation checkpointing and no LoRA
-  dropout on CPU, bf16 autocast only where the CPU does bf16 in hardware);
+  dropout on CPU, bf16 autocast only where the CPU does bf16 in hardware, and there a bf16 frozen base,
+  ``phyassist.train.cpu_attention`` and ``lm_head.CpuLogProb``; ``--set KEY=VALUE`` changes a recipe key);
 - seed: SFTTrainer on whole-text chat rows, packing off, group_by_length, gradient checkpointing,
   pad = eos, no max_length, fp32, LoRA r=32/alpha=32/dropout 0.05 on q,k,v,o + the MLP gate
   (``gate_proj``: SmolLM2 is dense; the seed's ``gate`` was Mixtral's router), batch 4 x accum 4,
@@ -115,10 +116,22 @@ def run_ours(args, out: Path):
                       max_train_examples=args.examples, max_eval_examples=args.eval_examples, max_steps=steps,
                       eval_strategy="no", save_strategy="no", logging_steps=1, seed=args.seed,
                       num_threads=args.threads, quantization=args.quantization,
-                      activation_checkpointing=args.checkpointing)
+                      activation_checkpointing=args.checkpointing, **overrides(args))
     logger.info("ours: recipe %s, %d steps", recipe, steps)
     prep = build_trainer(cfg)
     return prep.trainer, prep.trainer.processing_class, cfg
+
+
+def overrides(args) -> dict:
+    import yaml
+
+    out = {}
+    for item in getattr(args, "set", None) or []:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise SystemExit(f"--set {item!r}: expected KEY=VALUE")
+        out[key] = yaml.safe_load(value)
+    return out
 
 
 def run_seed(args, rows, tokenizer, model):
@@ -208,6 +221,8 @@ def main(argv=None) -> int:
     parser.add_argument("--quantization", default="none")
     parser.add_argument("--checkpointing", default=None, help="activation checkpointing for our arm (default: recipe/auto)")
     parser.add_argument("--skip-rss", action="store_true")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a key of our recipe (e.g. base_dtype=float32 attn_implementation=sdpa)")
     parser.add_argument("--rss-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S")

@@ -253,6 +253,7 @@ def load_model_and_tokenizer(
     dtype=None,
     device_map=None,
     hub_fallback: bool = False,
+    attn_implementation: str | None = None,
 ):
     """Load a base model and its fixed tokenizer.
 
@@ -275,6 +276,8 @@ def load_model_and_tokenizer(
         kwargs["dtype"] = dtype
     if device_map is not None:
         kwargs["device_map"] = device_map
+    if attn_implementation:
+        kwargs["attn_implementation"] = attn_implementation
     model = AutoModelForCausalLM.from_pretrained(path, **kwargs)
     from transformers import AutoTokenizer
 

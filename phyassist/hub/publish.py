@@ -30,7 +30,7 @@ from .push import check_repo_id
 logger = logging.getLogger(__name__)
 
 # The default run on a CPU (embedded base) must finish within 15 min on 2 cores. Training follows
-# the base's recipe (recipes/smollm2-135m-instruct/lora.yaml: the CPU-sized default, 60 steps),
+# the base's recipe (recipes/smollm2-135m-instruct/lora.yaml: the CPU-sized default, 300 short steps),
 # with fewer validation rows; evaluation defaults (whole test set, 256 new tokens) take hours there,
 # so base and adapter answer the same label-stratified sample of DEFAULT_CPU_EVAL_LIMIT rows per task
 # (16 rows gave paired intervals too wide to tell base from adapter apart),

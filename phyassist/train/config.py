@@ -58,6 +58,12 @@ class TrainConfig(SFTConfig):
     lora_target_modules: list[str] | None = field(
         default=None, metadata={"help": "Module names to adapt; default: inferred from the base model's architecture."}
     )
+    base_dtype: str = field(
+        default="auto", metadata={"help": "Dtype of the frozen base weights: 'auto' (bf16 where bf16 training runs on "
+                                          "hardware bf16, else fp32; 4-bit bases keep bf16 compute), 'float32' or 'bfloat16'."})
+    attn_implementation: str = field(
+        default="auto", metadata={"help": "Attention kernel: 'auto' ('phyassist_cpu' for bf16 training on CPUs, else transformers' "
+                                          "choice), 'sdpa', 'eager' or 'phyassist_cpu' (phyassist.train.cpu_attention)."})
     variant: str = field(default="instruction", metadata={"help": "IMHI data variant: 'instruction' or 'complete'."})
     val_fraction: float = field(default=0.1, metadata={"help": "Validation share carved from train when there is no val split."})
     max_chars: int | None = field(default=None, metadata={"help": "Drop examples longer than this many characters."})
@@ -127,6 +133,11 @@ class TrainConfig(SFTConfig):
             raise UserError(f"`max_length_percentile` must be in (0, 100], got {self.max_length_percentile}.")
         if not 0 < self.val_fraction < 1:
             raise UserError(f"`val_fraction` must be in (0, 1), got {self.val_fraction}.")
+        for name, choices in (("base_dtype", ("auto", "float32", "bfloat16")), ("attn_implementation", ("auto", "sdpa", "eager", "phyassist_cpu"))):
+            value = str(getattr(self, name)).lower()
+            if value not in choices:
+                raise UserError(f"`{name}` must be one of {', '.join(repr(c) for c in choices)}, got {getattr(self, name)!r}.")
+            setattr(self, name, value)
         self.quantization = str(self.quantization).lower()
         if self.quantization not in ("auto", "none", "nf4", "fp4"):
             raise UserError(f"`quantization` must be 'auto', 'none', 'nf4' or 'fp4', got {self.quantization!r}.")

@@ -58,22 +58,48 @@ def lora_config(cfg, preset: BasePreset, model=None):
     )
 
 
+def base_dtype(cfg):
+    """The frozen base's dtype. GPUs: the training precision. CPUs: bf16 when bf16 training runs on hardware
+    bf16 (``cfg.bf16`` is only on there by default): autocast would otherwise cast every frozen weight and every
+    activation between fp32 and bf16 on each call, and run the element-wise work in fp32. The LoRA weights and
+    their optimizer state stay fp32 either way (peft upcasts adapters). 4-bit bases compute in bf16 with
+    ``cfg.bf16``. ``cfg.base_dtype`` overrides."""
+    import torch
+
+    if cfg.base_dtype != "auto":
+        return getattr(torch, cfg.base_dtype)
+    if torch.cuda.is_available():
+        return torch.bfloat16 if cfg.bf16 else torch.float16 if cfg.fp16 else torch.float32
+    return torch.bfloat16 if cfg.bf16 else torch.float32
+
+
+def attention_kernel(cfg) -> str | None:
+    """The ``attn_implementation`` to load with (None: transformers' choice). 'auto' is ``cpu_attention`` for bf16
+    training on CPUs, where sdpa's flash kernel was a quarter of the step; 4-bit bases and GPUs keep transformers'."""
+    import torch
+
+    name = cfg.attn_implementation
+    if name == "auto":
+        name = "phyassist_cpu" if (cfg.bf16 and not cfg.qlora and not torch.cuda.is_available()) else None
+    if name == "phyassist_cpu":
+        from .cpu_attention import register
+
+        register()
+    return name
+
+
 def load_base_for_training(cfg, preset: BasePreset):
-    """Base model + fixed tokenizer. fp32 weights on CPU (bf16 autocast, if on, wraps the matmuls);
+    """Base model + fixed tokenizer in ``base_dtype(cfg)`` (bf16 autocast, if on, wraps the matmuls);
     bf16/fp16 on GPUs; 4-bit NF4/FP4 when ``cfg.qlora``."""
     import torch
 
-    cuda = torch.cuda.is_available()
-    if cuda:
-        dtype = torch.bfloat16 if cfg.bf16 else torch.float16 if cfg.fp16 else torch.float32
-    else:
-        dtype = torch.bfloat16 if (cfg.bf16 and cfg.qlora) else torch.float32
     quant = cfg.quantization if cfg.qlora else None
+    dtype = base_dtype(cfg)
     model, tokenizer = load_model_and_tokenizer(
         preset.name, quantization=quant, double_quant=cfg.double_quant,
-        dtype=dtype,
+        dtype=dtype, attn_implementation=attention_kernel(cfg),
     )
-    if cfg.qlora and not cuda:
+    if cfg.qlora and not torch.cuda.is_available():
         keep_4bit_trainable(model)
     model.config.use_cache = False
     logger.info("Loaded %s from %s (%s, %s)", preset.hub_id, model_path(preset), quant or "full precision", dtype)
@@ -97,3 +123,4 @@ def keep_4bit_trainable(model) -> int:
             module.support_avx512bf16_for_cpu = False
             n += 1
     return n
+

@@ -49,12 +49,17 @@ def test_compact_lm_head_matches_full_scoring(tiny_llama_dir, tmp_path):
         full = _loss_and_grads(trainer, batch)
     finally:
         lm_head.enable()
-    assert compact[0] == pytest.approx(full[0], rel=1e-5, abs=1e-6)
+    # tolerances follow the base's dtype: a bf16 base (bf16 training on hardware bf16) rounds each path
+    # differently at ~3 significant digits; fp32 agrees to float rounding
+    bf16 = next(p for p in trainer.model.parameters() if not p.requires_grad).dtype == torch.bfloat16
+    rel = 1e-2 if bf16 else 1e-4
+    assert compact[0] == pytest.approx(full[0], rel=rel / 10, abs=1e-6)
     assert compact[1].keys() == full[1].keys() and compact[1]
     for name, g in compact[1].items():
-        assert torch.allclose(g, full[1][name], rtol=1e-4, atol=1e-6), name
+        ref = full[1][name]
+        assert float((g - ref).norm() / ref.norm().clamp(min=1e-12)) < rel, name
     for key, value in compact[2].items():
-        assert value == pytest.approx(full[2][key], rel=1e-4, abs=1e-6), key
+        assert value == pytest.approx(full[2][key], rel=rel, abs=1e-6), key
 
 
 def test_enable_is_idempotent_and_disable_restores():
@@ -66,5 +71,53 @@ def test_enable_is_idempotent_and_disable_restores():
     lm_head.disable()
     try:
         assert not getattr(trl_utils._use_triton, "_phyassist_compact", False)
+    finally:
+        lm_head.enable()
+
+
+@pytest.mark.parametrize("autocast", [False, True])
+def test_cpu_log_prob_matches_trl_function(autocast):
+    """``CpuLogProb`` (one bf16 projection, whole-row log-softmax) against trl's tiled function: every output
+    and the gradients of log-probabilities and entropy, with a temperature; tolerance per compute dtype."""
+    import torch
+    from trl.kernels import ChunkedLogProbFunction
+
+    from phyassist.train.lm_head import TOKEN_CHUNK, _cpu_log_prob_class
+
+    cpu_fn = _cpu_log_prob_class()
+    torch.manual_seed(0)
+    n, h, v = TOKEN_CHUNK + 37, 32, 700  # two token chunks
+    hidden = torch.randn(n, h)
+    weight = torch.randn(v, h) * 0.4
+    targets = torch.randint(0, v, (n,))
+    weights = torch.rand(n)
+    outs = ("entropy", "log_sum_sq_probs", "mean_logits", "is_top1")
+    results = []
+    for fn in (ChunkedLogProbFunction, cpu_fn):
+        x = hidden.clone().requires_grad_(True)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
+            logp, ent, lss, mean, top = fn.apply(x, weight, None, targets, 0.7, 256, None, 1.0, outs)
+        ((logp * weights).sum() + 0.5 * ent.sum()).backward()
+        results.append((logp.detach(), ent.detach(), lss, mean, top, x.grad))
+    # bf16 logits carry ~3 significant digits; fp32 agree to float rounding
+    tol = dict(rtol=2e-2, atol=2e-2) if autocast else dict(rtol=1e-5, atol=1e-4)
+    for name, a, b in zip(("logp", "entropy", "log_sum_sq_probs", "mean_logits"), results[0], results[1]):
+        assert torch.allclose(a.float(), b.float(), **tol), (name, (a.float() - b.float()).abs().max())
+    agree = (results[0][4] == results[1][4]).float().mean()
+    assert agree >= (0.98 if autocast else 1.0)
+    g0, g1 = results[0][5], results[1][5]
+    assert torch.allclose(g0, g1, **tol), (g0 - g1).abs().max()
+    assert float((g0 - g1).norm() / g0.norm()) < (1e-2 if autocast else 1e-5)
+
+
+def test_enable_swaps_trls_log_prob_function_and_disable_restores_it():
+    import trl.trainer.utils as trl_utils
+
+    lm_head.enable()
+    dispatch = trl_utils._ChunkedLogProbFunction
+    assert hasattr(dispatch, "_phyassist_original")
+    lm_head.disable()
+    try:
+        assert not hasattr(trl_utils._ChunkedLogProbFunction, "_phyassist_original")
     finally:
         lm_head.enable()

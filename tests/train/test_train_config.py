@@ -49,6 +49,8 @@ def test_cli_without_config_uses_the_base_recipe(tmp_path):
     (dict(max_steps=0), r"`max_steps` must be positive"),
     (dict(max_length=-5), r"`max_length` must be positive, got -5"),
     (dict(quantization="int3"), r"`quantization` must be 'auto', 'none', 'nf4' or 'fp4'"),
+    (dict(base_dtype="float8"), r"`base_dtype` must be one of 'auto', 'float32', 'bfloat16', got 'float8'"),
+    (dict(attn_implementation="flash_attention_2"), r"`attn_implementation` must be one of 'auto', 'sdpa', 'eager'"),
     (dict(lora_alpha="many"), r"`lora_alpha` must be positive, got many"),
     (dict(lora_rank=8), r"unknown config key `lora_rank` in the arguments \(did you mean `lora_r`\?\)"),
 ])
@@ -77,3 +79,21 @@ def test_cli_error_is_one_line_exit_2(capsys, tmp_path):
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [f"phyassist: error: unknown config key `warmup` in {recipe} (did you mean `warmup_steps`?); "
                    "expected a TrainConfig field"]
+
+
+@pytest.mark.parametrize("kw, dtype, kernel", [
+    (dict(bf16=True), "bfloat16", "phyassist_cpu"),   # bf16 training on a CPU: bf16 base, phyassist's attention
+    (dict(bf16=False), "float32", None),               # fp32 training: fp32 base, transformers' kernel
+    (dict(bf16=True, base_dtype="float32", attn_implementation="sdpa"), "float32", "sdpa"),
+    (dict(bf16=False, attn_implementation="eager"), "float32", "eager"),
+])
+def test_base_dtype_and_attention_kernel_follow_the_precision(kw, dtype, kernel, monkeypatch):
+    import torch
+
+    from phyassist.train.config import load_config
+    from phyassist.train.lora import attention_kernel, base_dtype
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    cfg = load_config(None, dataset="MultiWD", quantization="none", **kw)
+    assert base_dtype(cfg) == getattr(torch, dtype)
+    assert attention_kernel(cfg) == kernel
