@@ -1,7 +1,7 @@
 """Where a CPU training step's time goes: torch.profiler over a few steps of our default recipe.
 
     PHYASSIST_DATA_DIR=../shared/data python benchmarks/train_profile.py --steps 6 --threads 2
-    ... --set bf16_weights=false      # any TrainConfig override, to compare variants
+    ... --set base_dtype=float32 --set attn_implementation=sdpa   # any TrainConfig override, to compare
 
 Builds the same trainer as ``benchmarks/train_throughput.py`` (our arm), runs ``--warmup`` optimizer
 steps unprofiled, then ``--steps`` under the profiler, and prints: the matmul peaks (bf16, fp32) measured
