@@ -46,18 +46,6 @@ def group_of(name: str) -> str:
     return "other"
 
 
-def parse_set(items: list[str]) -> dict:
-    import yaml
-
-    out = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise SystemExit(f"--set {item!r}: expected KEY=VALUE")
-        out[key] = yaml.safe_load(value)
-    return out
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", default="MultiWD")
@@ -78,6 +66,7 @@ def main(argv=None) -> int:
     from phyassist.train.config import load_config
     from phyassist.train.recipes import find_recipe
     from phyassist.train.trainer import build_trainer
+    from quality import parse_sets
     from train_throughput import flops_per_token, matmul_peak
 
     recipe = find_recipe(args.base, args.dataset)
@@ -88,7 +77,7 @@ def main(argv=None) -> int:
         cfg = load_config(recipe, dataset=args.dataset, base_model=args.base, output_dir=str(Path(tmp) / "run"),
                           overwrite=True, max_train_examples=total * per_step, max_eval_examples=2, max_steps=total,
                           eval_strategy="no", save_strategy="no", logging_steps=1, seed=args.seed,
-                          num_threads=args.threads, **parse_set(args.set))
+                          num_threads=args.threads, **parse_sets(args.set))
         trainer = build_trainer(cfg).trainer
         peaks = {d: matmul_peak(d) for d in ("bfloat16", "float32")}
         lens = trainer.train_dataset.to_pandas()["input_ids"].map(len)
@@ -120,7 +109,7 @@ def main(argv=None) -> int:
     for name, us in self_us.items():
         groups[group_of(name)] += us
     print(f"\n{args.base} on {args.dataset}: {args.steps} profiled steps of {per_step} rows, {torch.get_num_threads()} "
-          f"thread(s), bf16={cfg.bf16}, overrides {parse_set(args.set) or '-'}")
+          f"thread(s), bf16={cfg.bf16}, overrides {parse_sets(args.set) or '-'}")
     print(f"matmul peak (2048^2, this process): bf16 {peaks['bfloat16']:.1f}, fp32 {peaks['float32']:.1f} GFLOP/s")
     print(f"{seconds / args.steps:.2f} s/step, {tokens / seconds:.1f} tokens/s (profiler on), model {gflops:.1f} GFLOP/s "
           f"= {gflops / peaks['bfloat16']:.1%} of the bf16 peak, {gflops / peaks['float32']:.1%} of fp32")

@@ -105,6 +105,8 @@ def answer_loss(model, tokenizer, rows: list[dict], batch: int = 4) -> float:
 
 
 def run_ours(args, out: Path):
+    from quality import parse_sets  # the --set KEY=VALUE parser the quality benchmark uses
+
     from phyassist.train.config import load_config
     from phyassist.train.recipes import find_recipe
     from phyassist.train.trainer import build_trainer
@@ -116,22 +118,10 @@ def run_ours(args, out: Path):
                       max_train_examples=args.examples, max_eval_examples=args.eval_examples, max_steps=steps,
                       eval_strategy="no", save_strategy="no", logging_steps=1, seed=args.seed,
                       num_threads=args.threads, quantization=args.quantization,
-                      activation_checkpointing=args.checkpointing, **overrides(args))
+                      activation_checkpointing=args.checkpointing, **parse_sets(args.set or []))
     logger.info("ours: recipe %s, %d steps", recipe, steps)
     prep = build_trainer(cfg)
     return prep.trainer, prep.trainer.processing_class, cfg
-
-
-def overrides(args) -> dict:
-    import yaml
-
-    out = {}
-    for item in getattr(args, "set", None) or []:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise SystemExit(f"--set {item!r}: expected KEY=VALUE")
-        out[key] = yaml.safe_load(value)
-    return out
 
 
 def run_seed(args, rows, tokenizer, model):
