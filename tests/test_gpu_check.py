@@ -1,10 +1,10 @@
-"""benchmarks/gpu_check.py on a CPU: the --quick run (what CI can run of it) gives every section ok, the
+"""benchmarks/gpu_check on a CPU: the --quick run (what CI can run of it) gives every section ok, the
 CUDA-only items skipped with a reason and never passed, sane figures, and writes nothing outside --out
 and its temporary folder; the budget, an unknown section and missing packages end in clear lines."""
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import json
 import math
 import os
@@ -12,11 +12,12 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SCRIPT = REPO / "benchmarks" / "gpu_check.py"
+SCRIPT = REPO / "benchmarks" / "gpu_check"  # a folder with __main__.py: `python benchmarks/gpu_check`
 SECTIONS = ["peak", "qlora", "generation", "bartscore", "space"]
 
 
@@ -132,13 +133,17 @@ def test_unknown_section_is_one_line(tmp_path):
 
 @pytest.fixture
 def gpu_check(monkeypatch):
-    """The script as a module (it turns off bytecode writing and extends sys.path: both restored)."""
-    monkeypatch.setattr(sys, "path", list(sys.path))
-    monkeypatch.setattr(sys, "dont_write_bytecode", sys.dont_write_bytecode)
-    spec = importlib.util.spec_from_file_location("gpu_check", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """The package's harness and data modules, imported as its entry point imports them (sys.path, the
+    bytecode setting and the imported modules restored after)."""
+    monkeypatch.setattr(sys, "path", [str(REPO / "benchmarks"), *sys.path])
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+    for name in [m for m in sys.modules if m == "gpu_check" or m.startswith("gpu_check.")]:
+        monkeypatch.delitem(sys.modules, name)
+    harness = importlib.import_module("gpu_check.harness")
+    data = importlib.import_module("gpu_check.data")
+    yield SimpleNamespace(NEEDS=harness.NEEDS, run=harness.run, find_data=data.find_data)
+    for name in [m for m in sys.modules if m == "gpu_check" or m.startswith("gpu_check.")]:
+        del sys.modules[name]
 
 
 def test_missing_packages_are_one_line_and_only_their_sections_fail(gpu_check, monkeypatch, tmp_path, capsys):
