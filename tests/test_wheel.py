@@ -9,6 +9,7 @@ needs in one line.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -33,19 +34,44 @@ def wheel(tmp_path_factory) -> Path:
     shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(
         ".git", "build", "dist", "outputs", "runs", "*.egg-info", "__pycache__", ".venv", ".pytest_cache"))
     out = tmp_path_factory.mktemp("wheel")
-    # --no-build-isolation: the build backend already installed here, no index needed
-    done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+    # the build backend installed here needs no index (a venv of Python >= 3.12 has none: pip fetches it)
+    isolation = ["--no-build-isolation"] if importlib.util.find_spec("setuptools") else []
+    done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", *isolation, "-q",
                            "-w", str(out), str(source)], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     (found,) = out.glob("phyassist-*.whl")
     return found
 
 
+def _running_site_dirs() -> list[str]:
+    """The folders the running interpreter imports packages from: its environment's (a venv's, or the
+    system's when it runs outside one, both for a venv made with --system-site-packages) and the user's."""
+    import site
+    import sysconfig
+
+    dirs = [sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"], *site.getsitepackages()]
+    if site.ENABLE_USER_SITE:
+        dirs.append(site.getusersitepackages())
+    return [d for d in dict.fromkeys(dirs) if os.path.isdir(d)]
+
+
+def _own_site_dir(venv: Path) -> str:
+    done = subprocess.run([str(venv / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                          capture_output=True, text=True, check=True, timeout=60)
+    return done.stdout.strip()
+
+
 @pytest.fixture(scope="module")
 def venv(wheel, tmp_path_factory) -> Path:
-    """A venv that sees this machine's torch & co. (system site-packages) but phyassist only from the wheel."""
+    """A venv that sees the running interpreter's torch & co. but phyassist only from the wheel.
+
+    ``--system-site-packages`` would show the base interpreter's packages, which inside a virtual
+    environment lack what that environment installed. Instead a .pth file lists the running
+    interpreter's package folders as plain paths, after the venv's own: the .pth files inside them (an
+    editable install of the checkout) are not run, so the checkout's phyassist is not importable."""
     root = tmp_path_factory.mktemp("venv")
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(root)], check=True, timeout=120)
+    subprocess.run([sys.executable, "-m", "venv", str(root)], check=True, timeout=120)
+    (Path(_own_site_dir(root)) / "_running_interpreter.pth").write_text("\n".join(_running_site_dirs()) + "\n")
     done = subprocess.run([str(root / "bin" / "python"), "-m", "pip", "install", "-q", "--no-deps", "--no-index",
                            str(wheel)], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -85,13 +111,24 @@ def test_wheel_ships_recipes_and_card_templates(wheel):
 
 
 @pytest.mark.slow
+def test_wheel_venv_has_no_phyassist_but_the_wheel(venv, tmp_path):
+    """Without the wheel's own folder on its path, the venv finds no phyassist at all (no checkout)."""
+    probe = ("import importlib.util, sys; own = sys.argv[1]; sys.path[:] = [p for p in sys.path if p != own]; "
+             "print(importlib.util.find_spec('phyassist'), importlib.util.find_spec('huggingface_hub') is not None)")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    done = subprocess.run([str(venv / "bin" / "python"), "-c", probe, _own_site_dir(venv)], capture_output=True,
+                          text=True, env=env, cwd=tmp_path, timeout=60)
+    assert done.stdout.split() == ["None", "True"], done.stdout + done.stderr
+
+
+@pytest.mark.slow
 def test_wheel_install_publishes_a_dry_run(venv, data_dir, smol_dir, tmp_path):
     home = tmp_path / "home"
     home.mkdir()
     cache = home / ".cache" / "phyassist"
     cache.mkdir(parents=True)
-    # the converted embedded base and the label classifiers are rebuilt on a real first run (about a
-    # minute); here they are shared with this machine's cache to keep the suite short
+    # the converted embedded base and the label classifiers are rebuilt on a real first run; here they
+    # are shared with this machine's cache to keep the suite short
     for name in ("models", "labels"):
         if (smol_dir.parents[1] / name).is_dir():
             (cache / name).symlink_to(smol_dir.parents[1] / name)
