@@ -4,14 +4,14 @@
     PHYASSIST_DATA_DIR=../shared/data python benchmarks/crisis_bench.py --set dev  # the tuning set
     ... --show  # print every miss and false alarm
 
-The held-out set (``tests/fixtures/crisis/heldout.jsonl``) was written by someone else before any
+The held-out set (``benchmarks/crisis_data/heldout.jsonl``) was written by someone else before any
 tuning and is never used to tune rules or train the model; the development set
-(``tests/fixtures/crisis/dev.jsonl``) is what the rules were tuned on and the model trained on.
-Targets (issue 14): recall >= 90%, false alarms <= 20% on idiomatic harmless messages and <= 2% on
-ordinary counsel-chat questions, under 100 ms a message. Also shown: false alarms on ordinary
-messages to an assistant (``tests/fixtures/crisis/heldout_chat.jsonl``, written apart; ``--set dev``
-reads the training file ``chat_negatives.jsonl`` instead): there a false alarm replaces the answer. Rules alone and rules + learned layer run
-side by side on the same rows.
+(``scripts/crisis_data/dev.jsonl``, owned by ``scripts/build_crisis_model.py``) is what the rules were
+tuned on and the model trained on. Targets: recall >= 90%, false alarms <= 20% on idiomatic harmless
+messages and <= 2% on ordinary counsel-chat questions, under 100 ms a message. Also shown: false
+alarms on ordinary messages to an assistant (``benchmarks/crisis_data/heldout_chat.jsonl``, written
+apart; ``--set dev`` reads the training file ``chat_negatives.jsonl`` instead): there a false alarm
+replaces the answer. Rules alone and rules + learned layer run side by side on the same rows.
 """
 
 from __future__ import annotations
@@ -23,10 +23,11 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-SETS = {"heldout": REPO / "tests/fixtures/crisis/heldout.jsonl", "dev": REPO / "tests/fixtures/crisis/dev.jsonl"}
+HELDOUT = REPO / "benchmarks" / "crisis_data"  # evaluation only: nothing tunes or trains on it
+TRAINING = REPO / "scripts" / "crisis_data"  # the build script's messages
+SETS = {"heldout": HELDOUT / "heldout.jsonl", "dev": TRAINING / "dev.jsonl"}
 # ordinary messages to an assistant, written apart (held out) or for training (dev)
-CHAT = {"heldout": REPO / "tests/fixtures/crisis/heldout_chat.jsonl",
-        "dev": REPO / "tests/fixtures/crisis/chat_negatives.jsonl"}
+CHAT = {"heldout": HELDOUT / "heldout_chat.jsonl", "dev": TRAINING / "chat_negatives.jsonl"}
 
 
 def main() -> None:
@@ -35,12 +36,13 @@ def main() -> None:
     p.add_argument("--show", action="store_true", help="print every miss and false alarm")
     args = p.parse_args()
 
+    from crisis_eval import ordinary_questions, read_rows, screen_rows  # beside this script
+
     from phyassist.data.loading import data_dir
     from phyassist.serve import safety
-    from phyassist.serve.crisis_eval import ordinary_questions, read_rows, screen_rows
-    from phyassist.serve.crisis_model import shipped
-    from phyassist.serve.crisis_rules import match_rules
-    from phyassist.serve.crisis_text import normalize
+    from phyassist.serve.safety.model import shipped
+    from phyassist.serve.safety.rules import match_rules
+    from phyassist.serve.safety.text import normalize
 
     rows = read_rows(SETS[args.set])
     chat = [r["text"] for r in read_rows(CHAT[args.set])] if CHAT[args.set].exists() else []

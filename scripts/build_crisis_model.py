@@ -1,11 +1,12 @@
 """Train the learned layer of the Space's crisis screen and write it into the package.
 
     PHYASSIST_DATA_DIR=../shared/data python scripts/build_crisis_model.py
-    python scripts/build_crisis_model.py --data-dir DIR --out phyassist/serve/crisis_model.npz
+    python scripts/build_crisis_model.py --data-dir DIR --out phyassist/serve/safety/crisis_model.npz
 
-Inputs: the development messages (``tests/fixtures/crisis/dev.jsonl`` and the older phrase lists,
-never the held-out set ``tests/fixtures/crisis/heldout.jsonl``) and IMHI posts (t-sid, dreaddit,
-SAD). Same inputs, same bytes. ``benchmarks/crisis_bench.py`` measures the result.
+Inputs: the development messages this script owns in ``scripts/crisis_data/`` (``dev.jsonl``,
+``chat_negatives.jsonl`` and the older phrase lists; never the held-out sets of
+``benchmarks/crisis_data/``) and IMHI posts (t-sid, dreaddit, SAD). Same inputs, same bytes.
+``benchmarks/crisis_bench.py`` measures the result.
 """
 
 from __future__ import annotations
@@ -21,22 +22,23 @@ sys.path.insert(0, str(REPO))
 
 from phyassist.errors import exit_code  # noqa: E402
 
-FIXTURES = REPO / "tests" / "fixtures"
-MESSAGES = [FIXTURES / "crisis" / "dev.jsonl", FIXTURES / "crisis" / "chat_negatives.jsonl", FIXTURES / "crisis_positive.txt", FIXTURES / "crisis_heldout.txt",
-            FIXTURES / "crisis_negative.txt"]
+DATA = Path(__file__).resolve().parent / "crisis_data"
+# The order is part of the build: it fixes the rows' digest and the solver's input.
+MESSAGES = [DATA / "dev.jsonl", DATA / "chat_negatives.jsonl", DATA / "crisis_positive.txt",
+            DATA / "crisis_heldout.txt", DATA / "crisis_negative.txt"]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", default=os.environ.get("PHYASSIST_DATA_DIR"),
                         help="Folder holding imhi/ (default: $PHYASSIST_DATA_DIR).")
-    parser.add_argument("--out", default=str(REPO / "phyassist" / "serve" / "crisis_model.npz"))
+    parser.add_argument("--out", default=str(REPO / "phyassist" / "serve" / "safety" / "crisis_model.npz"))
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
     def run() -> int:
         from phyassist.data.loading import data_dir
-        from phyassist.serve.crisis_model import build
+        from phyassist.serve.safety.training import build
 
         build(MESSAGES, Path(args.data_dir) if args.data_dir else data_dir(), args.out)
         print(f"Wrote {args.out}")

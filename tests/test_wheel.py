@@ -106,7 +106,7 @@ def test_wheel_ships_recipes_and_card_templates(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     shipped = {f"phyassist/recipes/{p.relative_to(REPO / 'recipes').as_posix()}" for p in (REPO / "recipes").rglob("*.yaml")}
     shipped |= {f"phyassist/model_cards/{p.name}" for p in (REPO / "model_cards").glob("*.md")}
-    shipped |= {"phyassist/serve/crisis_model.npz", "phyassist/data/checksums.json"}
+    shipped |= {"phyassist/serve/safety/crisis_model.npz", "phyassist/data/checksums.json"}
     assert shipped and shipped <= names, shipped - names
 
 
@@ -199,7 +199,7 @@ print(json.dumps({"preds": preds, "scores": classification_scores(["yes", "no", 
 @pytest.mark.slow
 def test_light_install_screens_for_crisis_with_the_shipped_model(light_venv, tmp_path):
     script = """
-from phyassist.serve.crisis_model import shipped
+from phyassist.serve.safety.model import shipped
 from phyassist.serve.safety import detect_crisis, screen_conversation
 model = shipped()
 assert model is not None, "crisis model missing from the wheel"

@@ -6,7 +6,7 @@ a single ``PeftModel`` with ``load_adapter``. An adapter that fails to load (mis
 access, shapes of another base) is recorded in ``failed`` with a one-line reason while the others
 keep working. ``bank.use(name)`` switches under the bank's lock (so concurrent requests never see
 each other's adapter) with ``bank.set_adapter``: the per-layer state ``PeftModel.set_adapter`` and
-``disable_adapter`` write, set from a cached list of LoRA layers (microseconds, no module walk).
+``disable_adapter`` write, set from a cached list of LoRA layers (no module walk).
 
 The configuration (``SpaceConfig``) comes from a YAML file whose keys are its field names, each
 overridden by ``PHYASSIST_<FIELD>`` (``PHYASSIST_ADAPTERS="name=source,..."``). Failure reasons the
@@ -180,8 +180,8 @@ class AdapterBank:
     def _fast_switch_layers(self) -> list | None:
         """The model's LoRA layers when switching them directly is exact, else None (use PeftModel's methods).
 
-        ``PeftModel.set_adapter`` walks every module and toggles ``requires_grad`` (~20 ms on SmolLM2,
-        more on bigger models); for inference only the layers' active adapter and disabled flag matter.
+        ``PeftModel.set_adapter`` walks every module and toggles ``requires_grad``, a cost that grows with
+        the model; for inference only the layers' active adapter and disabled flag matter.
         Adapters with auxiliary modules (``modules_to_save``, trainable tokens) keep the full method.
         """
         if not self.names:

@@ -46,6 +46,12 @@ def make_adapter(base_dir: Path, out: Path, seed: int, target=("q_proj", "v_proj
     return out
 
 
+def two_adapter_bank(base_dir: Path, root: Path) -> AdapterBank:
+    """A bank on ``base_dir`` with adapters "one" and "two" (different random LoRA weights)."""
+    adapters = {name: str(make_adapter(base_dir, root / name, seed)) for seed, name in enumerate(["one", "two"])}
+    return AdapterBank.load(str(base_dir), adapters)
+
+
 @pytest.fixture(scope="module")
 def tiny_adapters(tiny_llama_dir, tmp_path_factory):
     root = tmp_path_factory.mktemp("adapters")

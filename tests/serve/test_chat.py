@@ -92,7 +92,7 @@ class CountingTokenizer:
 def test_truncation_is_linear_a_thousand_long_turns_render_fast(smol_tokenizer):
     import time
 
-    for chars in (4000, 400):  # the 1000 turns of 4,000 characters; shorter turns, more of them kept
+    for chars in (4000, 400):  # 1000 turns at the character limit; shorter turns, more of them kept
         history = [{"role": "user" if i % 2 == 0 else "assistant", "content": f"turn {i} " + "word " * (chars // 5 - 2)}
                    for i in range(1000)]
         counting = CountingTokenizer(smol_tokenizer)

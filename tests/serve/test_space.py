@@ -12,6 +12,8 @@ from types import SimpleNamespace
 import pytest
 from conftest import one_torch_thread
 
+from phyassist.serve.bank import BASE_CHOICE, AdapterBank, load_config
+
 REPO = Path(__file__).resolve().parents[2]
 SPACE = REPO / "space"
 pytestmark = pytest.mark.slow
@@ -50,8 +52,8 @@ def space(smol_adapters, tmp_path_factory):
         f"  broken: phyassist-tests/not-downloadable\n  broken-local: {root / 'not-an-adapter'}\n"
     )
     with one_torch_thread():
-        config = app.load_config(path, environ={})
-        bank = app.AdapterBank.load(config.base_model, config.adapters)
+        config = load_config(path, environ={})
+        bank = AdapterBank.load(config.base_model, config.adapters)
         demo = app.build_app(bank, config)
         app.launch(demo, server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True)
         yield SimpleNamespace(client=Client(demo.local_url, verbose=False), app=app, demo=demo, bank=bank,
@@ -77,8 +79,10 @@ class PromptLog(list):
 @pytest.fixture
 def prompts(space, monkeypatch):
     """A PromptLog of the model's calls: empty when the model was not called."""
+    from phyassist.serve import respond
+
     seen = PromptLog()
-    real = space.app.stream_generate
+    real = respond.stream_generate
 
     def spy(bank, adapter, input_ids, sampling, stop=None, max_time=None, **fairness):
         seen.append(bank.tokenizer.decode(input_ids[0]))
@@ -86,14 +90,16 @@ def prompts(space, monkeypatch):
         seen.fairness = fairness
         yield from real(bank, adapter, input_ids, sampling, stop, max_time, **fairness)
 
-    monkeypatch.setattr(space.app, "stream_generate", spy)
+    monkeypatch.setattr(respond, "stream_generate", spy)  # the Space's one model call goes through it
     return seen
 
 
 @pytest.fixture
 def unscreened(space, monkeypatch):
     """The crisis screen off, for tests of other things whose messages it might flag (tested on its own)."""
-    monkeypatch.setattr(space.app, "screen_conversation", lambda turns: None)
+    from phyassist.serve import respond
+
+    monkeypatch.setattr(respond, "screen_conversation", lambda turns: None)
 
 
 def test_chat_endpoint_needs_only_a_message(space):
@@ -170,7 +176,7 @@ def test_generation_time_is_bounded(space, prompts, unscreened, monkeypatch):
     start = time.perf_counter()
     reply = space.client.predict("Tell me a long story about the sea.", "calm", 1.0, 0.9, 512, api_name="/chat")
     elapsed = time.perf_counter() - start
-    assert elapsed < 5, elapsed  # 512 tokens of SmolLM2 on this CPU take tens of seconds
+    assert elapsed < 5, elapsed  # far less than 512 tokens take on a CPU
     assert len(space.bank.tokenizer(reply)["input_ids"]) < 100 and prompts.max_times == [0.3]
 
 
@@ -212,7 +218,7 @@ def test_a_long_reply_yields_to_another_session_after_its_fair_share(space, prom
     other = Client(space.url, verbose=False).predict("Hi", "calm", 0.0, 0.9, 2, api_name="/chat")
     waited = time.perf_counter() - start
     assert other.strip() and hog.result(timeout=120).endswith(PREEMPTED_NOTE)
-    assert waited < 30, waited  # 512 tokens would take far longer on this CPU
+    assert waited < 30, waited  # far less than the hog's 512 tokens take on a CPU
     assert prompts.fairness["fair_share"] == 0.5
 
 
@@ -228,11 +234,19 @@ def test_no_rest_route_skips_the_queue(space):
     assert caught.value.code == 404
 
 
-def test_chat_with_each_adapter_and_the_base(space):
-    client, app = space.client, space.app
-    for adapter in ["calm", "coach", app.BASE_CHOICE]:
-        reply = client.predict("How can I relax?", adapter, 0.0, 0.9, 6, api_name="/chat")
-        assert reply.strip() and "⚠" not in reply
+def test_the_adapter_picked_in_the_dropdown_is_the_one_that_answers(space):
+    """Each choice's reply is that adapter's own greedy generation, and differs from the others'."""
+    from phyassist.serve.chat import chat_input_ids, chat_messages, stream_generate
+    from phyassist.serve.respond import clamped_sampling
+
+    message = "I feel stressed. What should I do?"
+    ids = chat_input_ids(space.bank.tokenizer, chat_messages([], message))
+    expected = {name: list(stream_generate(space.bank, name, ids, clamped_sampling(0.0, 0.9, 6)))[-1]
+                for name in ("calm", "coach", None)}
+    assert len(set(expected.values())) == 3, expected  # the adapters answer differently
+    for choice, name in (("calm", "calm"), ("coach", "coach"), (BASE_CHOICE, None)):
+        space.client.reset_session()  # the same one-message conversation each time
+        assert space.client.predict(message, choice, 0.0, 0.9, 6, api_name="/chat") == expected[name], choice
 
 
 def test_input_cap_and_empty_input(space, prompts):
@@ -248,17 +262,15 @@ def test_input_cap_and_empty_input(space, prompts):
 
 
 def test_analysis_mode_streams_answer_and_badge(space):
-    client, app = space.client, space.app
-    notice, answer, badge = client.predict(
-        "I haven't left my room in weeks and nothing feels worth doing.", "DR", None, "calm", 0.0, 0.9, 8,
-        api_name="/analyze",
-    )
+    from phyassist.serve.analyze import infer_label, label_badge
+    from phyassist.serve.chat import analysis_query
+
+    client, post = space.client, "I haven't left my room in weeks and nothing feels worth doing."
+    notice, answer, badge = client.predict(post, "DR", None, "calm", 0.0, 0.9, 8, api_name="/analyze")
     assert answer.strip() and notice == ""
-    assert 'id="label-badge"' in badge
-    if app.infer_label is not None:
-        assert "label inference unavailable" not in badge
+    assert badge == label_badge(*infer_label("DR", answer, analysis_query("DR", post)))  # the answer's own label
     notice, answer, _ = client.predict("I want to end my life. Everyone would be better off without me.",
-                                       "MultiWD", "emotional", app.BASE_CHOICE, 0.0, 0.9, 4, api_name="/analyze")
+                                       "MultiWD", "emotional", BASE_CHOICE, 0.0, 0.9, 4, api_name="/analyze")
     assert "Crisis support" in notice and answer.strip()  # resources above the analysis of the post
     _, answer, _ = client.predict("x" * 5000, "DR", None, "calm", 0.0, 0.9, 4, api_name="/analyze")
     assert "limit is 4,000" in answer
@@ -281,7 +293,7 @@ def test_failed_adapters_are_reported_by_name_without_server_paths(space):
 def test_twenty_concurrent_requests_through_the_queue(space):
     from gradio_client import Client
 
-    adapters = ["calm", "coach", space.app.BASE_CHOICE]
+    adapters = ["calm", "coach", BASE_CHOICE]
 
     def ask(i):  # one client per request: 20 users, each with its own session (and chat history)
         return Client(space.url, verbose=False).predict(f"Request {i}: any tip for sleeping better?", adapters[i % 3],
@@ -294,11 +306,12 @@ def test_twenty_concurrent_requests_through_the_queue(space):
 
 
 def test_generation_runs_under_spaces_gpu_on_zero_gpu(space, monkeypatch):
-    """On ZeroGPU (SPACES_ZERO_GPU set, `spaces` importable) the model call is wrapped in spaces.GPU with a
-    duration that covers the generation bound; elsewhere nothing is wrapped."""
+    """On ZeroGPU (SPACES_ZERO_GPU set, `spaces` importable) the app's model call is wrapped in spaces.GPU with
+    a duration that covers the generation bound (tests/serve/test_zerogpu.py: elsewhere nothing is wrapped)."""
     import types
 
     from phyassist.serve.chat import Conversation
+    from phyassist.serve.zerogpu import GPU_SLACK_SECONDS
 
     calls = []
 
@@ -310,15 +323,12 @@ def test_generation_runs_under_spaces_gpu_on_zero_gpu(space, monkeypatch):
             return wrapped
         return wrap(fn) if fn is not None else wrap
 
-    app = space.app
-    assert app.on_gpu(len, 10) is len and not app.zero_gpu()
     monkeypatch.setitem(sys.modules, "spaces", types.SimpleNamespace(GPU=gpu))
     monkeypatch.setenv("SPACES_ZERO_GPU", "true")
-    assert app.zero_gpu()
-    demo = app.build_app(space.bank, space.config)
+    demo = space.app.build_app(space.bank, space.config)
     chat = next(fn.fn for fn in demo.fns.values() if fn.api_name == "chat")
     reply = list(chat("Hello", "calm", 0.0, 0.9, 2, Conversation(), None))[-1]
-    assert reply.strip() and calls == [math.ceil(space.config.max_generation_seconds + app.GPU_SLACK_SECONDS)]
+    assert reply.strip() and calls == [math.ceil(space.config.max_generation_seconds + GPU_SLACK_SECONDS)]
 
 
 def test_readme_front_matter_lists_base_and_default_adapters():

@@ -1,10 +1,8 @@
 """Measuring the crisis screen: recall and false alarms on labelled messages and counsel-chat questions.
 
-``screen_rows(rows)`` runs ``screen_conversation`` on each row of a labelled JSONL set (``text`` or
-``turns``; ``label`` crisis/safe; ``category``) and ``summarize`` gives recall over crisis rows, the
-false-alarm rate per safe category, and the misses and false alarms themselves. ``ordinary_questions``
-is the counsel-chat false-alarm set: one text per question, outside the ``self-harm`` topic and free
-of a broad suicide/self-harm vocabulary screen (firing on real crisis content is no false alarm).
+``screen_rows(rows)`` screens each row of a labelled JSONL set into a ``ScreenReport`` (recall, false
+alarms per category, the misses); ``ordinary_questions`` is the counsel-chat false-alarm set. Used by
+``crisis_bench.py`` and ``tests/serve/test_safety.py``; not part of the library.
 """
 
 from __future__ import annotations
@@ -16,7 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .safety import screen_conversation
+from phyassist.serve.safety import screen_conversation
 
 # Deliberately broad: a question matching it may hold real crisis content, so it is not "ordinary".
 VOCABULARY_SCREEN = re.compile(

@@ -1,0 +1,112 @@
+"""The learned layer of the crisis screen: hashed word and character n-grams into a logistic regression.
+
+Phrase rules (``rules``) miss paraphrases; this model scores what they miss. It reads the same cleaned
+text as the rules (normalised, idioms and sincere denials blanked), so it never needs a vocabulary:
+features are hashed (word 1-2-grams and character 2-5-grams) and the weights are one ``.npz`` shipped
+with the package (``crisis_model.npz``), loaded without the Hub. ``training`` makes it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from ...io import atomic_path
+from .rules import clean
+from .text import normalize
+
+logger = logging.getLogger(__name__)
+
+FORMAT = 1
+N_WORD = 2**16
+N_CHAR = 2**17
+ARTIFACT = "crisis_model.npz"
+# Fires at this probability. Chosen on the development messages and dreaddit/SAD posts by
+# cross-validation (see benchmarks/RESULTS.md, "Crisis screening"); misses cost more than false alarms.
+DEFAULT_THRESHOLD = 0.55
+# Fewer words than this carry too little for the model ("ok", "yes, tonight"): rules and the conversation
+# read across turns decide those.
+MIN_WORDS = 4
+
+
+def _vectorizers():
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    common = dict(alternate_sign=False, norm="l2", lowercase=False, dtype=np.float32)
+    words = HashingVectorizer(analyzer="word", ngram_range=(1, 2), n_features=N_WORD,
+                              token_pattern=r"(?u)\b\w[\w']*\b", **common)
+    chars = HashingVectorizer(analyzer="char_wb", ngram_range=(2, 5), n_features=N_CHAR, **common)
+    return words, chars
+
+
+def features(texts: list[str]):
+    """The sparse feature matrix of raw messages (normalised and cleaned here)."""
+    from scipy.sparse import hstack
+
+    cleaned = [clean(normalize(t)) for t in texts]
+    words, chars = _vectorizers()
+    return hstack([words.transform(cleaned), chars.transform(cleaned)]).tocsr()
+
+
+@dataclass(frozen=True)
+class CrisisModel:
+    coef: np.ndarray
+    intercept: float
+    threshold: float = DEFAULT_THRESHOLD
+    info: dict | None = None
+
+    def scores(self, texts: list[str]) -> np.ndarray:
+        """P(crisis) per message."""
+        logits = features(texts) @ self.coef.astype(np.float32) + self.intercept
+        return 1.0 / (1.0 + np.exp(-np.asarray(logits, dtype=np.float64)))
+
+    def score(self, text: str) -> float:
+        return float(self.scores([text])[0])
+
+    def fires(self, text: str) -> bool:
+        if len(re.findall(r"\w+", clean(normalize(text)))) < MIN_WORDS:
+            return False
+        return self.score(text) >= self.threshold
+
+    def save(self, path: str | Path) -> Path:
+        """Write the weights (float16) and the build info; same inputs give the same bytes."""
+        import zipfile
+
+        path = Path(path)
+        arrays = {"coef": self.coef.astype(np.float16), "intercept": np.array([self.intercept], np.float64),
+                  "threshold": np.array([self.threshold], np.float64),
+                  "info": np.frombuffer(json.dumps(self.info or {}, sort_keys=True).encode(), np.uint8)}
+        with atomic_path(path) as tmp:
+            with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
+                for name, array in arrays.items():
+                    entry = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+                    entry.compress_type = zipfile.ZIP_DEFLATED
+                    with z.open(entry, "w") as f:
+                        np.lib.format.write_array(f, array, allow_pickle=False)
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> "CrisisModel":
+        with np.load(path, allow_pickle=False) as z:
+            info = json.loads(bytes(z["info"]).decode() or "{}")
+            if info.get("format") != FORMAT:
+                raise ValueError(f"{path}: crisis model format {info.get('format')!r}, expected {FORMAT}")
+            return cls(z["coef"].astype(np.float32), float(z["intercept"][0]), float(z["threshold"][0]), info)
+
+
+@lru_cache(maxsize=1)
+def shipped() -> CrisisModel | None:
+    """The model shipped with the package, or None (logged) when it is missing or unreadable."""
+    try:
+        with resources.as_file(resources.files(__package__) / ARTIFACT) as path:
+            return CrisisModel.load(path)
+    except (OSError, ValueError, KeyError) as error:
+        logger.warning("Crisis model unavailable (%s); screening with phrase rules only.", error)
+        return None
