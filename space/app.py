@@ -47,8 +47,7 @@ import gradio as gr
 
 from phyassist.data.tasks import TASKS
 from phyassist.errors import UserError
-from phyassist.evaluation.classifiers import ClassifiersNotFound
-from phyassist.evaluation.labeler import make_labeler
+from phyassist.evaluation.labels import ClassifiersNotFound, make_labeler
 from phyassist.serve.bank import BASE_CHOICE, AdapterBank, SpaceConfig, load_config
 from phyassist.serve.chat import (
     BOUNDS,

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import UserError
-from ..evaluation.classifiers import HUB_REPO, HUB_REVISION, MANIFEST, ClassifierSet
+from ..evaluation.labels.classifiers import HUB_REPO, HUB_REVISION, MANIFEST, ClassifierSet
 from .push import check_repo_id, push_folder
 
 logger = logging.getLogger(__name__)

@@ -15,7 +15,7 @@ import pytest
 from conftest import REPO, write_csv_rows
 
 from phyassist.errors import PushError, UserError
-from phyassist.evaluation import classifiers as C
+from phyassist.evaluation.labels import classifiers as C
 
 TOKEN = "hf_" + "Tst0" * 9
 YES, NO = "Yes, the poster suffers from depression", "No, the poster does not suffer from depression"

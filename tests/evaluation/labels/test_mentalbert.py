@@ -10,7 +10,7 @@ import pytest
 
 from phyassist.data.tasks import TASKS
 from phyassist.errors import UserError
-from phyassist.evaluation.mentalbert import MENTALBERT, MentalBertClassifier, describe
+from phyassist.evaluation.labels.mentalbert import MENTALBERT, MentalBertClassifier, describe
 
 _WORDS = ["the", "post", "shows", "no", "yes", "depression", "stress", "reasoning", "poster", "suffers", "from",
           "this", "of", "and", "a", "to", "is", "##s", "##ing"]
@@ -139,6 +139,6 @@ def test_describe():
 
 
 def test_import_needs_no_torch():
-    code = "import sys, phyassist.evaluation.mentalbert; print('torch' in sys.modules, 'transformers' in sys.modules)"
+    code = "import sys, phyassist.evaluation.labels.mentalbert; print('torch' in sys.modules, 'transformers' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
