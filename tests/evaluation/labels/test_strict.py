@@ -35,6 +35,9 @@ def test_parser_tricky_cases(text, task, expected):
 
 
 def test_parser_prefers_longest_phrase_not_first_keyword():
-    # "work" is listed before "everyday decision making" in neither order: the full phrase must win
     assert parse_label("SAD", "Everyday decision making, not work.") == "everyday decision making"
     assert parse_label("t-sid", "Depression. Reasoning: no suicide") == "depression"
+    # the phrases above match only at the start, so any order finds them; after "this post shows" two
+    # label phrases both match the clause, and only longest-first picks the verdict over the later "work"
+    assert parse_label("SAD", "This post shows everyday decision making at work") == "everyday decision making"
+    assert parse_label("SAD", "This post shows family issues at work.") == "family issues"
