@@ -24,8 +24,7 @@ def main() -> None:
     from transformers import BertConfig, BertForSequenceClassification
 
     from phyassist.data.loading import load_imhi
-    from phyassist.evaluation.labeler import make_labeler
-    from phyassist.evaluation.labels import explanation
+    from phyassist.evaluation.labels import explanation, make_labeler
     from phyassist.models import load_tokenizer
 
     rows = load_imhi("MultiWD", "test")[: args.n]

@@ -51,7 +51,7 @@ def parse_sets(pairs: list[str]) -> dict:
 
 
 def majority_f1(golds: list[str], labels: list[str]) -> float:
-    from phyassist.evaluation.metrics import classification_scores
+    from phyassist.evaluation.scores import classification_scores
 
     top = Counter(golds).most_common(1)[0][0]
     return classification_scores(golds, [top] * len(golds), labels)["weighted_f1"]

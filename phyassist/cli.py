@@ -31,7 +31,7 @@ COMMANDS = {
              "push a staged adapter, metric module or Space folder to the Hub"),
     "export": ("phyassist.train.export:ExportConfig", "phyassist.train.export:main",
                "merge an adapter into its base: safetensors, model card and optionally a GGUF"),
-    "labels": ("phyassist.evaluation.label_cli:ACTIONS", None,
+    "labels": ("phyassist.evaluation.labels.cli:ACTIONS", None,
                "build the IMHI label classifiers, or show which set the metric uses"),
 }
 

@@ -41,7 +41,7 @@ MISTRAL_STYLE_TEMPLATE = (
 @pytest.fixture(autouse=True)
 def _label_classifier_lookup(monkeypatch):
     """Each test finds label classifiers afresh, from what it sets up: no folder from the caller's shell."""
-    from phyassist.evaluation import classifiers
+    from phyassist.evaluation.labels import classifiers
 
     monkeypatch.delenv(classifiers.ENV_VAR, raising=False)
     classifiers._FOUND.clear()

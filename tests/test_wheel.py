@@ -180,7 +180,7 @@ import json
 import phyassist, phyassist.errors, phyassist.io, phyassist.config, phyassist.cli, phyassist.models
 import phyassist.data.cli, phyassist.data.chat_csv, phyassist.data.download, phyassist.data.prepare
 from phyassist.evaluation.labels import infer_labels
-from phyassist.evaluation.metrics import classification_scores
+from phyassist.evaluation.scores import classification_scores
 
 answers = ["Yes, the poster suffers from depression. Reasoning: ...", "No, the poster does not suffer from depression.",
            "Yes. The poster feels hopeless.", "It is hard to tell."]

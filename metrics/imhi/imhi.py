@@ -6,10 +6,13 @@ import evaluate
 # evaluate.load reads these imports and, if phyassist is missing, says to `pip install phyassist[metric]`
 from phyassist.data.tasks import get_task  # From: phyassist[metric]
 from phyassist.errors import UserError  # From: phyassist[metric]
-from phyassist.evaluation.classifiers import ClassifiersNotFound, find_classifiers  # From: phyassist[metric]
-from phyassist.evaluation.labeler import make_labeler  # From: phyassist[metric]
-from phyassist.evaluation.labels import parse_label  # From: phyassist[metric]
-from phyassist.evaluation.metrics import classification_scores  # From: phyassist[metric]
+from phyassist.evaluation.labels import (  # From: phyassist[metric]
+    ClassifiersNotFound,
+    find_classifiers,
+    make_labeler,
+    parse_label,
+)
+from phyassist.evaluation.scores import classification_scores  # From: phyassist[metric]
 
 _CITATION = """\
 @inproceedings{yang2024mentallama,

@@ -13,6 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..cli_utils import check_out_folder, format_table
 from ..errors import UserError
 from ..models import DEFAULT_BASE
 from .tasks import check_variant
@@ -50,11 +51,7 @@ class PrepareConfig:
     def __post_init__(self):
         if not self.dataset:
             raise UserError("`dataset` is required (--dataset NAME); see `phyassist data list`")
-        if not self.out:
-            raise UserError("`out` is required (--out FOLDER)")
-        out = Path(self.out).expanduser()
-        if out.exists() and not out.is_dir():
-            raise UserError(f"{out}: exists and is not a folder; expected an output folder for --out")
+        check_out_folder(self.out)
         check_variant(self.variant)
         if self.counsel_answers not in ("top", "all"):
             raise UserError(f"`counsel_answers` must be 'top' or 'all', got {self.counsel_answers!r}")
@@ -119,12 +116,6 @@ def inventory(root) -> tuple[list[list[str]], list[str]]:
         rows.append(["counsel-chat", "-", "missing", "missing", "missing"])
         missing.append(f"{path} (missing)")
     return rows, missing
-
-
-def format_table(header: list[str], rows: list[list[str]]) -> str:
-    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
-    line = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
-    return "\n".join([line(header), line(["-" * w for w in widths])] + [line(r) for r in rows])
 
 
 def run_list(args: ListConfig) -> int:

@@ -16,7 +16,7 @@ from typing import Sequence
 import numpy as np
 
 from ..errors import UserError
-from .metrics import UNPARSED, _clean
+from .scores import UNPARSED, _clean
 
 LEVEL = 0.95
 RESAMPLES = 1000

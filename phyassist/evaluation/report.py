@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..io import atomic_path, write_text
-from .metrics import UNPARSED
+from .scores import UNPARSED
 
 TEST_SET_NAMES = {"instruction": "the release's gold explanations (test_instruction)",
                   "expert": "expert-written gold explanations (test_instruction_expert)"}

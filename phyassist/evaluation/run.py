@@ -28,7 +28,7 @@ from pathlib import Path
 from ..data.tasks import TASKS, check_test_set, check_variant, get_task
 from ..errors import UserError
 from .bootstrap import RESAMPLES, SEED, intervals, stratified_sample
-from .metrics import UNPARSED, average, classification_scores
+from .scores import UNPARSED, average, classification_scores
 from .report import write_report
 
 logger = logging.getLogger(__name__)
@@ -156,7 +156,7 @@ def queries_sha256(rows: list[dict]) -> str:
 
 def evaluate_task(task: str, rows: list[dict], generated: list[str], cfg: EvalConfig, scorer=None,
                   labeler=None) -> tuple[dict, list[dict]]:
-    from .labeler import make_labeler
+    from .labels import make_labeler
 
     spec = get_task(task)
     labeler = labeler or make_labeler(task, cfg.label_method)
@@ -212,7 +212,7 @@ def run_eval(cfg: EvalConfig) -> dict | None:
     from ..io import write_csv, write_json
     from .distributed import generate_shards, processes
     from .generation import generate
-    from .labeler import make_labeler
+    from .labels import make_labeler
 
     out = Path(cfg.out_dir)
     procs = processes()

@@ -2,7 +2,7 @@
 
 The classifiers folder (``phyassist labels build``) is verified file by file against its manifest,
 staged with a model card, pushed to ``classifiers_repo`` and tagged ``tag``, the revision that
-``phyassist.evaluation.classifiers`` pins; then the metric folder goes to its Space.
+``phyassist.evaluation.labels.classifiers`` pins; then the metric folder goes to its Space.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import UserError
-from ..evaluation.classifiers import HUB_REPO, HUB_REVISION, MANIFEST, ClassifierSet
+from ..evaluation.labels.classifiers import HUB_REPO, HUB_REVISION, MANIFEST, ClassifierSet
 from .push import check_repo_id, push_folder
 
 logger = logging.getLogger(__name__)

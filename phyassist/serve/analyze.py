@@ -10,8 +10,7 @@ import html
 import logging
 
 from ..errors import UserError
-from ..evaluation.classifiers import ClassifiersNotFound
-from ..evaluation.labeler import make_labeler
+from ..evaluation.labels import ClassifiersNotFound, make_labeler
 from .bank import AdapterBank
 from .chat import analysis_input_ids, analysis_query, check_input, task_aspects
 from .respond import FAILURE, WARNING, clamped_sampling

@@ -11,7 +11,7 @@ import pytest
 
 from phyassist.errors import UserError
 from phyassist.evaluation import bootstrap as bs
-from phyassist.evaluation.metrics import classification_scores
+from phyassist.evaluation.scores import classification_scores
 
 LABELS = ["a", "b", "c"]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import doctest
 import importlib.util
+import inspect
 from pathlib import Path
 
 import pytest
@@ -19,21 +20,71 @@ def imhi():
     return evaluate.load(str(MODULE_DIR))
 
 
-def test_layout():
-    for name in ("imhi.py", "README.md", "app.py", "requirements.txt"):
-        assert (MODULE_DIR / name).is_file()
+def _load_source():
+    """metrics/imhi/imhi.py as a plain module, for its docstrings and signature."""
+    spec = importlib.util.spec_from_file_location("imhi_module", MODULE_DIR / "imhi.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _sections(markdown: str) -> dict[str, str]:
+    """Heading line -> the text under it, up to the next heading (a ``#`` inside a code block is text)."""
+    out, heading, fenced = {}, None, False
+    for line in markdown.splitlines():
+        fenced ^= line.startswith("```")
+        if line.startswith("#") and not fenced:
+            heading = line.strip()
+            out[heading] = ""
+        elif heading:
+            out[heading] += line + "\n"
+    return out
+
+
+def test_loads_through_evaluate_with_typed_features(imhi):
+    import datasets
+
+    assert type(imhi).__name__ == "Imhi" and imhi.name == "imhi"
+    assert imhi.features == datasets.Features({"predictions": datasets.Value("string"),
+                                               "references": datasets.Value("string")})
+    module = _load_source()
+    assert (imhi.description, imhi.citation, imhi.inputs_description) == (
+        module._DESCRIPTION, module._CITATION, module._KWARGS_DESCRIPTION)
+    assert "@inproceedings{yang2024mentallama" in imhi.citation and imhi.reference_urls
+
+
+def test_metric_card_has_the_space_front_matter_and_every_section():
+    import yaml
+
     card = (MODULE_DIR / "README.md").read_text()
-    assert card.startswith("---\n") and "sdk: gradio" in card and "app_file: app.py" in card
-    assert "def build_demo(" in (MODULE_DIR / "app.py").read_text()
+    assert card.startswith("---\n")
+    meta = yaml.safe_load(card.split("---\n")[1])
+    assert (meta["sdk"], meta["app_file"], meta["title"]) == ("gradio", "app.py", "IMHI")
+    assert {"evaluate", "metric"} <= set(meta["tags"]) and meta["description"].strip()
+    sections = _sections(card.split("---\n", 2)[2])
+    assert "# Metric Card for IMHI" in sections
+    for heading in ("## Metric Description", "## How to Use", "### Inputs",
+                    "### Output Values", "### Examples", "## Limitations and Bias", "## Citation"):
+        assert sections.get(heading, "").strip(), heading
+    # every argument of _compute and every key it returns is documented
+    module = _load_source()
+    args = [a for a in inspect.signature(module.Imhi._compute).parameters if a != "self"]
+    assert args == ["predictions", "references", "task", "queries", "labels", "bart_score", "bart_checkpoint"]
+    for name in args:
+        assert f"**{name}**" in sections["### Inputs"], name
+    for name in ("weighted_f1", "accuracy", "macro_f1", "micro_f1", "unparsed", "label_method", "label_classifier",
+                 "bart_score"):
+        assert f"**{name}**" in sections["### Output Values"], name
+    assert module._CITATION.strip() in sections["## Citation"]
+    requirements = (MODULE_DIR / "requirements.txt").read_text().splitlines()
+    assert requirements[0].startswith("phyassist[metric]")
 
 
 def test_doctests(monkeypatch):
     import evaluate
 
     monkeypatch.chdir(REPO)
-    spec = importlib.util.spec_from_file_location("imhi_module", MODULE_DIR / "imhi.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = _load_source()
     test = doctest.DocTestParser().get_doctest(module._KWARGS_DESCRIPTION, {"evaluate": evaluate}, "imhi", None, 0)
     assert test.examples
     runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
@@ -53,6 +104,22 @@ def test_compute_with_labels_or_gold_answers(imhi, data_dir, monkeypatch):
                            references=["school"], task="SAD")
     assert learned["unparsed"] == 0 and learned["accuracy"] == 100.0
     assert learned["label_method"] == "learned" and learned["label_classifier"].startswith("SAD v2 sha256:")
+
+
+def test_numbers_are_the_librarys(imhi):
+    """``_compute`` is a thin call: the scores of the library's labels, each under its own name."""
+    from phyassist.data.tasks import TASKS
+    from phyassist.evaluation.labels import infer_labels
+    from phyassist.evaluation.scores import classification_scores
+
+    preds = ["This post shows the stress cause related to work.", "Family issues.", "I do not know", "School.",
+             "work", "Other causes. Reasoning: ...", "School. Reasoning: exams"]
+    golds = ["work", "school", "school", "school", "family issues", "other causes", "work"]
+    res = imhi.compute(predictions=preds, references=golds, task="SAD", labels="strict")
+    want = classification_scores(golds, infer_labels("SAD", preds), TASKS["SAD"].labels)
+    keys = ("weighted_f1", "accuracy", "macro_f1", "micro_f1", "unparsed")
+    assert {k: res[k] for k in keys} == {k: want[k] for k in keys}
+    assert len({res["weighted_f1"], res["macro_f1"], res["micro_f1"]}) == 3  # a swapped key would show
 
 
 def test_bad_input(imhi):

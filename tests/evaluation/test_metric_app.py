@@ -100,7 +100,7 @@ def test_text_boxes_strict_scores_match_sklearn(app):
     assert scores["weighted_f1"] == pytest.approx(weighted_f1) and scores["accuracy"] == pytest.approx(accuracy)
     assert scores["unparsed"] == 1
     assert all(isinstance(v, str) for k, v in scores.items() if k not in SCORE_KEYS)  # label_method and the like
-    assert scores.get("label_method", "strict") == "strict"
+    assert (scores["label_method"], scores["label_classifier"]) == ("strict", "none")
 
 
 def test_json_lists_carry_multi_line_answers(app):

@@ -49,12 +49,19 @@ def test_run_eval_with_adapter_writes_everything(tiny_adapter, tiny_llama_dir, d
         assert res["tasks"][task]["label_classifier"].startswith(f"{task} v2 sha256:")
     assert "| MultiWD | 5 |" in (out / "results.md").read_text()
     assert (out / "f1.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    # base run beside it: its chart and the adapter's rerun (resumed from the cache) compare both
+    # a base run beside it: the adapter's rerun (resumed from the cache) plots both, base first
+    from phyassist.evaluation import report
+
+    plotted = []
+    monkeypatch.setattr(report, "plot_f1", lambda runs, path: plotted.append([r["model"]["adapter"] for r in runs]))
     base = run_eval(EvalConfig(adapter="none", base_model=str(tiny_llama_dir), datasets=["MultiWD"], limit=5,
                                out_dir=str(tmp_path / "base"), max_new_tokens=6))
     assert base["model"]["adapter"] is None
+    cached = {task: (out / f"{task}.generations.jsonl").read_text() for task in ("MultiWD", "SAD")}
     again = run_eval(cfg)
     assert again["tasks"] == res["tasks"]
+    assert {task: (out / f"{task}.generations.jsonl").read_text() for task in ("MultiWD", "SAD")} == cached
+    assert plotted == [[None], [None, str(tiny_adapter)]]
 
 
 def _save_lora(base_dir, folder, seed, scale=1.0):

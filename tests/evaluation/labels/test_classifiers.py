@@ -15,7 +15,7 @@ import pytest
 from conftest import REPO, write_csv_rows
 
 from phyassist.errors import PushError, UserError
-from phyassist.evaluation import classifiers as C
+from phyassist.evaluation.labels import classifiers as C
 
 TOKEN = "hf_" + "Tst0" * 9
 YES, NO = "Yes, the poster suffers from depression", "No, the poster does not suffer from depression"
@@ -168,7 +168,7 @@ def test_missing_tag_is_not_found_and_not_cached(built, hub_standin, isolated, m
         (isolated / "cache" / "label-classifiers").iterdir())
 
 
-# The issue's acceptance test: the metric in a fresh HOME with no data folder, the classifiers served
+# One metric name, one number: the metric in a fresh HOME with no data folder, the classifiers served
 # by the Hub stand-in, gives exactly the numbers of the same call on a machine that has the data.
 METRIC_CALL = textwrap.dedent("""
     import json, sys

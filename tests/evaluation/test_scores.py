@@ -8,7 +8,7 @@ import pytest
 from phyassist.data.tasks import TASKS
 from phyassist.errors import UserError
 from phyassist.evaluation.labels import infer_labels
-from phyassist.evaluation.metrics import UNPARSED, average, classification_scores
+from phyassist.evaluation.scores import UNPARSED, average, classification_scores
 
 PRESENT = ["CAMS", "DR", "Irf", "MultiWD", "SAD", "dreaddit", "loneliness", "t-sid"]
 

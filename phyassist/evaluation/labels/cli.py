@@ -1,8 +1,5 @@
-"""``phyassist labels build|show``: build the label-classifier artifacts, or show which set is used.
-
-``build`` trains the classifiers from the IMHI training data into a folder (``classifiers.build``);
-``show`` finds the set the metric would use (same lookup order) and prints its manifest as a table.
-"""
+"""``phyassist labels build|show``: train the label classifiers into a folder (``classifiers.build``),
+or show which set the metric would use (same lookup order) with its manifest as a table."""
 
 from __future__ import annotations
 
@@ -10,7 +7,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import UserError
+from ...cli_utils import check_out_folder, format_table
+from ...errors import UserError
 
 
 @dataclass
@@ -23,11 +21,7 @@ class BuildConfig:
     data_dir: str | None = field(default=None, metadata={"help": "Data folder; default: PHYASSIST_DATA_DIR, else the cache."})
 
     def __post_init__(self):
-        if not self.out:
-            raise UserError("`out` is required (--out FOLDER)")
-        out = Path(self.out).expanduser()
-        if out.exists() and not out.is_dir():
-            raise UserError(f"{out}: exists and is not a folder; expected an output folder for --out")
+        check_out_folder(self.out)
         self.tasks = [t.strip() for item in self.tasks for t in str(item).split(",") if t.strip()]
 
 
@@ -39,8 +33,6 @@ class ShowConfig:
 
 
 def _table(manifest: dict) -> str:
-    from ..data.cli import format_table
-
     rows = []
     for task, e in manifest["tasks"].items():
         held = e.get("held_out", {})

@@ -1,30 +1,13 @@
-"""Read the verdict a response states in its own words before its reasoning.
-
-Models often answer "The poster does not appear to suffer from depression." or "This post shows the
-stress cause related to financial problems." instead of the exact gold sentence the strict parser
-anchors on. ``read_statement`` compares the response's head (the text before ``Reasoning:``, else its
-first sentence) with the task's label sentences after the same light normalisation on both sides:
-lower case, "n't" -> "not", articles and demonstratives dropped, a plural or third-person "s" removed.
-
-- Binary tasks: the words the yes and no sentences end with ("suffer from depression", "exist in post",
-  "show risk") must appear in a clause of the head; a negation earlier in that clause makes it "no".
-  Irf and MultiWD ask about one risk or dimension at a time: a head that names one ("the emotional
-  dimension exists") may be about another than the one asked, so it is left to the classifier.
-- Multi-class tasks: a whole label sentence anywhere in the head, else, in a clause worded as a verdict
-  (it has the words every label sentence of the task shares, such as "stress cause"), the label
-  phrases it names as the verdict's object ("related to work", "is work"; not negated), the earliest
-  one winning ("related to work and school" is work).
-
-A hedged clause ("whether", "unclear", "might", ...) or nothing recognisable gives ``None``, and the
-caller falls back to a classifier.
-"""
+"""Read the verdict a response states in its own words before its reasoning ("The poster does not
+appear to suffer from depression."), by comparing its head with the task's label sentences after the
+same light normalisation on both sides (``canon``)."""
 
 from __future__ import annotations
 
 import re
 from functools import lru_cache
 
-from ..data.tasks import get_task
+from ...data.tasks import get_task
 
 _DROP = {"the", "a", "an", "this", "that", "these", "those"}
 _NEGATION = {"not", "no", "never", "neither", "nor", "without", "cannot", "lack", "lacks", "absence", "none"}
@@ -110,7 +93,25 @@ def _clauses(head: str) -> list[list[str]]:
 
 
 def read_statement(task: str, text) -> str | None:
-    """The label the response's head states in other words than the gold sentence, or None."""
+    """The label the response's head states in other words than the gold sentence, or None.
+
+    The head is the text before ``Reasoning:``, else its first sentence (``head_of``); both it and the
+    label sentences go through ``canon``: lower case, "n't" -> "not", articles and demonstratives
+    dropped, a plural or third-person "s" removed.
+
+    - Binary tasks: the words the yes and no sentences end with ("suffer from depression", "exist in
+      post", "show risk") must appear in a clause of the head; a negation earlier in that clause makes
+      it "no". Irf and MultiWD ask about one risk or dimension at a time: a head that names one ("the
+      emotional dimension exists") may be about another than the one asked, so it is left to the
+      classifier.
+    - Multi-class tasks: a whole label sentence anywhere in the head, else, in a clause worded as a
+      verdict (it has the words every label sentence of the task shares, such as "stress cause"), the
+      label phrases it names as the verdict's object ("related to work", "is work"; not negated), the
+      earliest one winning ("related to work and school" is work).
+
+    A hedged clause ("whether", "unclear", "might", ...) or nothing recognisable gives ``None``, and
+    the caller falls back to a classifier.
+    """
     if not isinstance(text, str) or not text.strip():
         return None
     name = get_task(task).name

@@ -1,31 +1,28 @@
-"""MentalLLaMA's own label classifiers (``labels="mentalbert"``), so our scores sit beside the paper's.
-
-MentalLLaMA labels a generated response with one fine-tuned MentalBERT classifier per dataset and
-takes the argmax id as an index into a per-task list. Read in SteveKGYang/MentalLLaMA:
-
-- ``src/label_inference.py`` (commit 209ec27), ``get_dict`` lines 11-45: the id -> class-name list
-  per task (t-sid: depression, suicide, ptsd, control; swmh: depression, suicide, anxiety, bipolar,
-  no mental), which is not our registry order for those two. ``main`` lines 205-219: a
-  ``BertForSequenceClassification`` per task folder, ``BertTokenizer`` with ``padding=True,
-  truncation=True, max_length=512`` (right-side truncation, the default), argmax over the logits of
-  the whole generated response, then the list lookup. ``calculate_f1`` lines 47-190 re-maps those
-  names to other ids by keyword for sklearn; weighted F1 does not depend on those ids.
-- ``README.md``, correctness evaluation: the classifiers are on the Hub as ``Tianlin668/<dataset>``;
-  their configs name the classes ``LABEL_0``.. only, so the order below is the only key to them.
-"""
+"""MentalLLaMA's own label classifiers (``labels="mentalbert"``), one fine-tuned MentalBERT per task,
+with the class order of their ``label_inference.py``, so our scores sit beside the paper's."""
 
 from __future__ import annotations
 
 import logging
 from typing import Sequence
 
-from ..data.tasks import TASKS, get_task
-from ..errors import UserError
+from ...data.tasks import TASKS, get_task
+from ...errors import UserError
 
 logger = logging.getLogger(__name__)
 
 _NO_YES = ("no", "yes")
 
+# Read in SteveKGYang/MentalLLaMA:
+# - src/label_inference.py (commit 209ec27), get_dict lines 11-45: the id -> class-name list per task
+#   (t-sid: depression, suicide, ptsd, control; swmh: depression, suicide, anxiety, bipolar, no mental),
+#   which is not our registry order for those two. main lines 205-219: a BertForSequenceClassification
+#   per task folder, BertTokenizer with padding=True, truncation=True, max_length=512 (right-side
+#   truncation, the default), argmax over the logits of the whole generated response, then the list
+#   lookup. calculate_f1 lines 47-190 re-maps those names to other ids by keyword for sklearn; weighted
+#   F1 does not depend on those ids.
+# - README.md, correctness evaluation: the classifiers are on the Hub as Tianlin668/<dataset>; their
+#   configs name the classes LABEL_0.. only, so the order below is the only key to them.
 # task -> (Hub id, our label for each class id, in label_inference.py's get_dict order)
 MENTALBERT: dict[str, tuple[str, tuple[str, ...]]] = {
     "DR": ("Tianlin668/DR", _NO_YES),

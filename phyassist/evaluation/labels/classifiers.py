@@ -1,18 +1,6 @@
-"""The published label classifiers: build them, verify them, and find them on any machine.
-
-``phyassist labels build --out DIR`` trains one classifier per IMHI task with training data
-(``labels.train_classifier``, deterministic) and writes ``DIR/<task>.npz`` (plain arrays, byte-stable)
-plus ``DIR/manifest.json``: format version, classifier version, per task the file's sha256, the
-training-rows hash and the held-out accuracy on the test gold explanations. ``scripts/push_metric.py``
-publishes that folder to ``HUB_REPO`` under the tag ``HUB_REVISION``.
-
-``find_classifiers`` looks, in order, at ``PHYASSIST_LABEL_CLASSIFIERS=DIR``, this machine's cache of
-the pinned Hub revision, the Hub itself (downloaded, verified, then renamed into the cache), and
-last, when the IMHI training data is on this machine, a build from it (cached by its rows hash; the
-build is deterministic, so it matches the published files when the data and versions do).
-With none of these it raises: a metric never falls back to the parser alone without being asked.
-Every file is checked against the manifest's sha256 before it is loaded; nothing is unpickled.
-"""
+"""The published label classifiers: build them (``phyassist labels build``), verify each file against
+its manifest's sha256 before loading it (nothing is unpickled), and find them on any machine
+(``find_classifiers``)."""
 
 from __future__ import annotations
 
@@ -25,10 +13,10 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..data.tasks import TRAIN_TASKS, get_task
-from ..errors import UserError
-from ..io import sha256_file
-from .labels import CLASSIFIER_VERSION, LabelClassifier, explanation, train_classifier, training_rows
+from ...data.tasks import TRAIN_TASKS, get_task
+from ...errors import UserError
+from ...io import sha256_file
+from .learned import CLASSIFIER_VERSION, LabelClassifier, explanation, train_classifier, training_rows
 
 logger = logging.getLogger(__name__)
 
@@ -66,9 +54,15 @@ def held_out_accuracy(clf: LabelClassifier, rows) -> float | None:
 def build(out: str | os.PathLike, tasks=None, root=None, rows: dict | None = None) -> dict:
     """Train and write the classifiers of ``tasks`` (default: every task with training data) and the
     manifest into ``out``, replacing it atomically; return the manifest. ``rows`` maps a task to its
-    training rows when the caller has read them already."""
-    from ..data.loading import load_imhi
-    from ..io import atomic_dir
+    training rows when the caller has read them already.
+
+    ``out`` gets ``<task>.npz`` (plain arrays, byte-stable) per task and ``manifest.json``: format
+    version, classifier version, per task the file's sha256, the training-rows hash and the held-out
+    accuracy on the test gold explanations. ``scripts/push_metric.py`` publishes that folder to
+    ``HUB_REPO`` under the tag ``HUB_REVISION``.
+    """
+    from ...data.loading import load_imhi
+    from ...io import atomic_dir
 
     names = [get_task(t).name for t in (tasks or TRAIN_TASKS)]
     for name in names:
@@ -158,7 +152,7 @@ class ClassifierSet:
 
 
 def _cache_root() -> Path:
-    from ..io import cache_dir
+    from ...io import cache_dir
 
     return cache_dir() / "label-classifiers"
 
@@ -171,10 +165,10 @@ def download(repo_id: str = HUB_REPO, revision: str = HUB_REVISION, endpoint: st
     """Fetch the manifest and its files at ``revision`` into the cache, verified before they land."""
     from huggingface_hub import get_hf_file_metadata, hf_hub_download, hf_hub_url
 
-    from ..io import atomic_dir
+    from ...io import atomic_dir
 
-    # one quick look first: an offline machine or a missing revision answers in a second, without the
-    # download's retries (about 23 s of back-off on a machine with no DNS)
+    # one quick look first: an offline machine or a missing revision answers at once, without the
+    # download's retries and their back-off
     get_hf_file_metadata(hf_hub_url(repo_id, MANIFEST, revision=revision, endpoint=endpoint), endpoint=endpoint,
                          timeout=10, retry_on_errors=False)
     dest = _hub_cache(repo_id, revision)
@@ -198,8 +192,15 @@ _FOUND: dict[tuple, ClassifierSet] = {}
 
 
 def find_classifiers(task: str | None = None, *, repo_id: str = HUB_REPO, revision: str = HUB_REVISION) -> ClassifierSet:
-    """The classifier set to use (lookup order in the module docstring), checked to hold ``task`` when
-    one is given; raises ``ClassifiersNotFound`` when no source answers."""
+    """The classifier set to use, checked to hold ``task`` when one is given; raises
+    ``ClassifiersNotFound`` when no source answers.
+
+    It looks, in order, at ``PHYASSIST_LABEL_CLASSIFIERS=DIR``, this machine's cache of the pinned Hub
+    revision, the Hub itself (downloaded, verified, then renamed into the cache), and last, when the
+    IMHI training data is on this machine, a build from it (cached by its rows hash; the build is
+    deterministic, so it matches the published files when the data and versions do). With none of
+    these it raises: a metric never falls back to the parser alone without being asked.
+    """
     env = os.environ.get(ENV_VAR)
     key = (env, repo_id, revision)
     if key not in _FOUND:

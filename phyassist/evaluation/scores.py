@@ -1,11 +1,6 @@
-"""Classification metrics for IMHI: weighted/macro/micro F1, accuracy, per-label counts, confusion.
-
-IMHI's headline number is scikit-learn's ``f1_score(average="weighted")`` x 100 of the labels inferred
-from generated responses against the gold labels. A prediction that could not be parsed (``None`` or
-``"unparsed"``) stays in its row: it counts as wrong for its gold label and is reported in
-``unparsed``, so predictions never drift out of line with the golds. This module does not infer
-labels from text (``labels`` does that).
-"""
+"""Classification scores for IMHI: weighted/macro/micro F1 and accuracy (x 100; the headline is sklearn's
+weighted F1), per-label counts and the confusion matrix. An unparsed prediction (``None`` or
+``"unparsed"``) stays in its row and counts as wrong, so predictions never drift out of line with the golds."""
 
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from phyassist.evaluation.labels import parse_label
-from phyassist.evaluation.statement import canon, head_of, read_statement
+from phyassist.evaluation.labels.statement import canon, head_of, read_statement
 
 
 @pytest.mark.parametrize("task, text, expected", [

@@ -10,7 +10,7 @@ import pytest
 
 from phyassist.data.tasks import TASKS
 from phyassist.errors import UserError
-from phyassist.evaluation.mentalbert import MENTALBERT, MentalBertClassifier, describe
+from phyassist.evaluation.labels.mentalbert import MENTALBERT, MentalBertClassifier, describe
 
 _WORDS = ["the", "post", "shows", "no", "yes", "depression", "stress", "reasoning", "poster", "suffers", "from",
           "this", "of", "and", "a", "to", "is", "##s", "##ing"]
@@ -139,6 +139,20 @@ def test_describe():
 
 
 def test_import_needs_no_torch():
-    code = "import sys, phyassist.evaluation.mentalbert; print('torch' in sys.modules, 'transformers' in sys.modules)"
+    code = "import sys, phyassist.evaluation.labels.mentalbert; print('torch' in sys.modules, 'transformers' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
+
+
+def test_labeler_by_name_reads_a_local_copy_per_task_without_the_parser(tiny_berts, tmp_path):
+    """``labels="mentalbert:DIR"`` with DIR laid out as label_inference.py reads it (DIR/<task>/): every
+    answer goes to the classifier, even one the parser would read."""
+    import shutil
+
+    from phyassist.evaluation.labels import make_labeler
+
+    shutil.copytree(tiny_berts[2], tmp_path / "DR")
+    labeler = make_labeler("dr", f"mentalbert:{tmp_path}")
+    assert labeler.info == {"label_method": "mentalbert", "label_classifier": f"mentalbert:{tmp_path / 'DR'}"}
+    _force(labeler.classifier, 1)
+    assert labeler(["No, the poster does not suffer from depression.", ""]) == ["yes", "yes"]
