@@ -98,3 +98,33 @@ def test_every_module_imports_and_every_subpackage_is_packaged():
     declared = set(tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
     subpackages = {_module_name(p) for p in PACKAGE.rglob("__init__.py")}
     assert subpackages <= declared, subpackages - declared
+
+
+MAX_MODULE_LINES = 400
+MAX_SPACE_APP_LINES = 150
+
+
+def test_no_module_is_over_400_lines():
+    long = {m: n for m, p in MODULES.items() if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES}
+    assert not long, long
+
+
+def test_space_app_is_a_launcher():
+    app = PACKAGE.parent / "space" / "app.py"
+    lines = len(app.read_text(encoding="utf-8").splitlines())
+    assert lines < MAX_SPACE_APP_LINES, f"space/app.py has {lines} lines"
+
+
+@pytest.mark.parametrize("grown, members", [
+    ("evaluation.labels", ("labels", "labeler", "statement", "classifiers", "mentalbert", "label_cli")),
+    ("serve.safety", ("crisis_text", "crisis_rules", "crisis_model", "crisis_eval")),
+])
+def test_grown_parts_have_their_own_subpackage(grown, members):
+    folder = PACKAGE.joinpath(*grown.split("."))
+    assert (folder / "__init__.py").is_file(), grown
+    doc = ast.get_docstring(ast.parse((folder / "__init__.py").read_text()))
+    assert doc, f"{grown} has no docstring"
+    parent = folder.parent
+    # the part's modules live inside the subpackage, not beside it
+    stray = [m for m in members if (parent / f"{m}.py").exists()]
+    assert not stray, stray
