@@ -125,14 +125,42 @@ def test_merged_logits_equal_base_plus_adapter_fp32(tiny_export, tiny_llama_dir,
     assert (merged - adapted).abs().max() <= 1e-5 * adapted.abs().max()
 
 
-def test_merged_logits_equal_base_plus_adapter_bf16(tiny_llama_dir, lora_adapter, smol_tokenizer, tmp_path):
+def test_merged_logits_equal_base_plus_adapter_bf16(tiny_llama_dir, lora_adapter, smol_tokenizer, tmp_path,
+                                                    monkeypatch):
+    import dataclasses
+
+    from huggingface_hub import ModelCard
+
+    from phyassist import models
+
+    # every preset is apache-2.0, as is the default: a base with another license shows the card takes the base's
+    resolve = models.resolve_base
+    monkeypatch.setattr(models, "resolve_base", lambda name: dataclasses.replace(resolve(name), license="llama3.2"))
     result = export(ExportConfig(adapter=str(lora_adapter), out=str(tmp_path / "bf16"), dtype="bfloat16"))
+    card = ModelCard.load(result.out / "README.md")
+    assert card.data.license == "llama3.2" and "| merged weights | bfloat16 |" in card.text
     ids = ids_of(smol_tokenizer)
     _, adapted = reference_logits(tiny_llama_dir, lora_adapter, ids, dtype=torch.bfloat16)
     merged = logits(result.out, ids)
     assert json.loads((result.out / "config.json").read_text())["dtype"] == "bfloat16"
     # bf16 keeps 8 bits of mantissa: W + BA rounded once against W and BA rounded apart, through 2 layers
     assert (merged - adapted).abs().max() <= 2e-2 * adapted.abs().max()
+
+
+def test_choose_dtype_follows_the_recipe_and_the_base():
+    """(merge dtype, saved dtype): a QLoRA adapter merges in the compute dtype its recipe trained in, a LoRA
+    adapter in the base's own dtype unless asked; float32 when neither says (the tiny base's own dtype)."""
+    from types import SimpleNamespace
+
+    from phyassist.train.export import choose_dtype
+
+    assert choose_dtype("auto", "nf4", {"bf16": True}, None) == ("bfloat16", "bfloat16")
+    assert choose_dtype("auto", "nf4", {"fp16": True}, None) == ("float16", "float16")
+    assert choose_dtype("float32", "fp4", {"bf16": True}, None) == ("bfloat16", "float32")
+    assert choose_dtype("auto", None, {}, SimpleNamespace(dtype="bfloat16")) == ("bfloat16", "bfloat16")
+    assert choose_dtype("auto", None, {}, SimpleNamespace(torch_dtype="torch.float16")) == ("float16", "float16")
+    assert choose_dtype("auto", None, {}, SimpleNamespace(dtype="int8")) == ("float32", "float32")
+    assert choose_dtype("float16", None, {"bf16": True}, SimpleNamespace(dtype="bfloat16")) == ("float16", "float16")
 
 
 def test_qlora_adapter_merges_into_its_dequantized_base(tiny_llama_dir, smol_tokenizer, tmp_path):
