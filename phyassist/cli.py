@@ -29,7 +29,7 @@ COMMANDS = {
                 "train, evaluate base and adapter, write the model card, stage and push"),
     "push": ("phyassist.hub.push:PushConfig", "phyassist.hub.push:main",
              "push a staged adapter, metric module or Space folder to the Hub"),
-    "export": ("phyassist.train.export:ExportConfig", "phyassist.train.export:main",
+    "export": ("phyassist.train.export:ExportConfig", "phyassist.hub.export:main",
                "merge an adapter into its base: safetensors, model card and optionally a GGUF"),
     "labels": ("phyassist.evaluation.labels.cli:ACTIONS", None,
                "build the IMHI label classifiers, or show which set the metric uses"),

@@ -1,10 +1,11 @@
-"""Files and folders: phyassist's cache folder, atomic writes and strict CSV reading.
+"""Files and folders: phyassist's cache folder, atomic writes, strict CSV reading, and retried transfers.
 
 Outputs are written to a temporary file in the destination folder and renamed into place, so an
 interrupted run never leaves a half-written file. CSV input is parsed by the csv module alone (no
 line splitting of our own, so no field is cut) and checked for the usual user mistakes (missing,
 empty, binary, wrong encoding, wrong delimiter, header-only, missing columns, extra fields, a field or
 file over its size limit); each gets a one-line ``UserError`` naming the file and what was expected.
+Downloads and Hub pushes retry transient failures with ``retry``.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Callable, Iterable, Iterator, Sequence, TypeVar
 
 from .errors import UserError
 
@@ -40,6 +42,31 @@ def sha256_file(path: str | os.PathLike) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+T = TypeVar("T")
+
+
+def retry(fn: Callable[[], T], *, attempts: int, wait: float, transient: Callable[[Exception], bool],
+          on_error: Callable[[int, Exception, float | None], None] | None = None) -> T:
+    """``fn()``, called again after an error ``transient`` accepts, ``attempts`` calls at most, waiting ``wait``
+    seconds before the second call and twice as long before each next one. ``on_error(attempt, error, wait)``
+    hears of every transient error (``wait`` is None after the last call). The last error, or the first one
+    ``transient`` refuses, is raised as it is."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return fn()
+        except Exception as e:
+            if not transient(e):
+                raise
+            last = attempt == attempts
+            if on_error is not None:
+                on_error(attempt, e, None if last else wait)
+            if last:
+                raise
+            time.sleep(wait)
+            wait *= 2
+    raise ValueError(f"`attempts` must be at least 1, got {attempts}")
 
 
 def cache_dir() -> Path:

@@ -1,4 +1,4 @@
-"""Strict CSV reading and atomic writes (phyassist.io)."""
+"""Strict CSV reading, atomic writes and retries (phyassist.io)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from phyassist.errors import UserError
-from phyassist.io import MAX_FIELD_CHARS, atomic_dir, atomic_path, read_csv, write_csv, write_json
+from phyassist.io import MAX_FIELD_CHARS, atomic_dir, atomic_path, read_csv, retry, write_csv, write_json
 
 FIXTURES = Path(__file__).parent / "fixtures"
 BAD = FIXTURES / "bad"
@@ -146,3 +146,40 @@ def test_write_csv_and_json_round_trip(tmp_path):
     assert read_csv(tmp_path / "t.csv", required=("text",)) == rows
     write_json(tmp_path / "r.json", {"k": "✓"})
     assert "✓" in (tmp_path / "r.json").read_text(encoding="utf-8")
+
+
+class Flaky:
+    """Fails with each error of ``errors`` in turn, then returns "done"."""
+
+    def __init__(self, *errors):
+        self.errors, self.calls = list(errors), 0
+
+    def __call__(self):
+        self.calls += 1
+        if self.errors:
+            raise self.errors.pop(0)
+        return "done"
+
+
+def test_retry_waits_twice_as_long_each_time_and_reports_each_error(monkeypatch):
+    waits, heard = [], []
+    monkeypatch.setattr("time.sleep", waits.append)
+    fn = Flaky(ConnectionError("a"), TimeoutError("b"))
+    got = retry(fn, attempts=4, wait=2.0, transient=lambda e: isinstance(e, OSError),
+                on_error=lambda attempt, e, wait: heard.append((attempt, str(e), wait)))
+    assert (got, fn.calls, waits) == ("done", 3, [2.0, 4.0])
+    assert heard == [(1, "a", 2.0), (2, "b", 4.0)]
+
+
+def test_retry_gives_up_after_the_last_attempt_and_on_other_errors(monkeypatch):
+    waits, heard = [], []
+    monkeypatch.setattr("time.sleep", waits.append)
+    fn = Flaky(*(ConnectionError(str(i)) for i in range(5)))
+    with pytest.raises(ConnectionError, match="^2$"):
+        retry(fn, attempts=3, wait=1.0, transient=lambda e: True, on_error=lambda *a: heard.append(a[::2]))
+    assert fn.calls == 3 and waits == [1.0, 2.0] and heard == [(1, 1.0), (2, 2.0), (3, None)]
+    fn = Flaky(ValueError("not transient"))
+    with pytest.raises(ValueError, match="not transient"):
+        retry(fn, attempts=3, wait=1.0, transient=lambda e: isinstance(e, ConnectionError))
+    assert fn.calls == 1 and waits == [1.0, 2.0]
+

@@ -18,9 +18,6 @@ from collections import Counter
 from collections.abc import Callable, Container
 from dataclasses import dataclass, field
 
-# Reasons, in the order they are checked.
-REASONS = ("empty", "link", "mojibake", "too_long", "too_long_for_context", "test_overlap", "duplicate")
-
 LINK_RE = re.compile(r"https?://|\bwww\.", re.IGNORECASE)
 
 
@@ -122,7 +119,8 @@ class Cleaner:
     seen: set = field(default_factory=set)
 
     def check(self, prompt, answer) -> tuple[str, str] | str:
-        """The cleaned pair, or the reason (one of ``REASONS``) the row is dropped."""
+        """The cleaned pair, or the reason the row is dropped, checked in this order: ``empty``, ``link``,
+        ``mojibake``, ``too_long``, ``too_long_for_context``, ``test_overlap``, ``duplicate``."""
         if prompt is None or answer is None or not str(prompt).strip() or not str(answer).strip():
             return "empty"
         prompt, answer = str(prompt).strip(), str(answer).strip()

@@ -12,18 +12,16 @@ pipeline runs before any model work: present, downloaded, or one line saying how
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
 import shutil
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 from ..errors import UserError
-from ..io import atomic_path, read_csv
+from ..io import atomic_path, read_csv, retry, sha256_file
 from .loading import COUNSEL_CHAT_FILE, COUNSEL_COLUMNS, required_columns
 from .tasks import TASKS, VARIANTS, split_file
 
@@ -37,7 +35,7 @@ COUNSEL_CHAT_URL = f"https://raw.githubusercontent.com/nbertagnolli/counsel-chat
 EXPERT_SOURCES = ("test_data/test_instruction_expert", "human_evaluation/test_instruction_expert")
 TIMEOUT_S = 60
 RETRIES = 3
-BACKOFF_S = 2.0  # waits 2 s, then 4 s, between attempts
+BACKOFF_S = 2.0  # waits 2 s, then 4 s, between attempts (io.retry doubles it)
 
 # Not in the public repositories (too large for git): tried, and reported as unavailable if absent.
 OPTIONAL = {"imhi/test_data/test_instruction/swmh.csv", "imhi/test_data/test_complete/swmh.csv",
@@ -84,35 +82,39 @@ def fetch(url: str | tuple[str, ...], dest: Path, required: tuple[str, ...] = ()
             except FileNotFoundError:
                 if i == len(url) - 1:
                     raise
-    last = None
-    for attempt in range(1, RETRIES + 1):
-        try:
-            with atomic_path(dest) as tmp:
-                with urllib.request.urlopen(url, timeout=TIMEOUT_S) as response, open(tmp, "wb") as f:
-                    shutil.copyfileobj(response, f)
-                if dest.suffix == ".csv":
-                    read_csv(tmp, required=required)  # raises before the rename if it is not the CSV we expect
-                if sha256:
-                    got = hashlib.sha256(tmp.read_bytes()).hexdigest()
-                    if got != sha256:
-                        raise ChecksumError(f"{url}: sha256 {got[:12]} is not the pinned release's {sha256[:12]}; the "
-                                            f"source changed (pass --no-verify to accept it)")
-            return dest
-        except urllib.error.HTTPError as e:
-            if e.code == 404:
-                raise FileNotFoundError(f"{url}: not found (HTTP 404)") from None
-            last = f"{url}: HTTP {e.code}"
-        except (urllib.error.URLError, TimeoutError, ConnectionError) as e:
-            reason = getattr(e, "reason", e)
-            if isinstance(reason, FileNotFoundError):  # file:// URL to a missing file
-                raise FileNotFoundError(f"{url}: not found") from None
-            last = f"{url}: {reason}"
-        except UserError as e:
-            raise UserError(f"{url}: downloaded file is not the expected CSV ({e})") from None
-        logger.warning("attempt %d/%d failed: %s", attempt, RETRIES, last)
-        if attempt < RETRIES:
-            time.sleep(BACKOFF_S * attempt)
-    raise ConnectionError(last)
+    return retry(lambda: _fetch_once(url, dest, required, sha256), attempts=RETRIES, wait=BACKOFF_S,
+                 transient=lambda e: isinstance(e, ConnectionError), on_error=_log_attempt)
+
+
+def _fetch_once(url: str, dest: Path, required: tuple[str, ...], sha256: str | None) -> Path:
+    """One try of ``fetch``: a ``ConnectionError`` naming the URL is worth another."""
+    try:
+        with atomic_path(dest) as tmp:
+            with urllib.request.urlopen(url, timeout=TIMEOUT_S) as response, open(tmp, "wb") as f:
+                shutil.copyfileobj(response, f)
+            if dest.suffix == ".csv":
+                read_csv(tmp, required=required)  # raises before the rename if it is not the CSV we expect
+            if sha256:
+                got = sha256_file(tmp)
+                if got != sha256:
+                    raise ChecksumError(f"{url}: sha256 {got[:12]} is not the pinned release's {sha256[:12]}; the "
+                                        f"source changed (pass --no-verify to accept it)")
+        return dest
+    except urllib.error.HTTPError as e:
+        if e.code == 404:
+            raise FileNotFoundError(f"{url}: not found (HTTP 404)") from None
+        raise ConnectionError(f"{url}: HTTP {e.code}") from None
+    except (urllib.error.URLError, TimeoutError, ConnectionError) as e:
+        reason = getattr(e, "reason", e)
+        if isinstance(reason, FileNotFoundError):  # file:// URL to a missing file
+            raise FileNotFoundError(f"{url}: not found") from None
+        raise ConnectionError(f"{url}: {reason}") from None
+    except UserError as e:
+        raise UserError(f"{url}: downloaded file is not the expected CSV ({e})") from None
+
+
+def _log_attempt(attempt: int, error: Exception, wait: float | None) -> None:
+    logger.warning("attempt %d/%d failed: %s", attempt, RETRIES, error)
 
 
 class ChecksumError(UserError):

@@ -22,7 +22,6 @@ LEVEL = 0.95
 RESAMPLES = 1000
 SEED = 0
 KEYS = ("weighted_f1", "accuracy")
-VERDICTS = ("better", "no significant difference", "worse")
 
 
 def stratified_sample(labels: Sequence, size: int, seed: int = SEED) -> list[int]:

@@ -2,10 +2,11 @@
 
 ``stage_benchmark(root, dest)`` copies the release's test files byte for byte (sha256-checked against
 the pinned MentalLLaMA commit) to ``data/<task>/<split>.csv``: one config per IMHI task, splits
-``test`` (instruction), ``test_complete`` and ``test_expert``. It writes a dataset card whose
-``configs:`` name those files and an ``eval.yaml`` that declares one leaderboard task per task, split
-and metric (``task_id``). Model cards point their ``.eval_results`` at ``IMHI_DATASET`` at the tag
-``IMHI_REVISION``, which ``main`` (``scripts/push_benchmark.py``) gives the pushed commit.
+``test`` (instruction), ``test_complete`` and ``test_expert``. It writes a dataset card
+(``model_cards/benchmark.md``) whose ``configs:`` name those files and an ``eval.yaml`` that declares
+one leaderboard task per task, split and metric (``task_id``). Model cards point their
+``.eval_results`` at ``IMHI_DATASET`` at the tag ``IMHI_REVISION``, which ``main``
+(``scripts/push_benchmark.py``) gives the pushed commit.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from ..errors import UserError
 from ..io import atomic_dir, read_csv
 from .naming import ORG
 from .push import check_no_tokens, check_repo_id, get_token, push_folder
+from .templates import render
 
 logger = logging.getLogger(__name__)
 
@@ -39,12 +41,6 @@ SPLIT_NAMES = {"test": "instruction test set (ChatGPT-written gold explanations)
 # leaderboard metrics, results.json key -> what the value is; the first is each task's headline
 LEADERBOARD_METRICS = {"weighted_f1": "weighted F1", "accuracy": "accuracy"}
 COLUMNS = required_columns("test", "instruction")  # ("query", "gpt-3.5-turbo") in every test file
-MENTALLLAMA_BIBTEX = """@inproceedings{yang2024mentallama,
-  title={MentaLLaMA: Interpretable Mental Health Analysis on Social Media with Large Language Models},
-  author={Yang, Kailai and Zhang, Tianlin and Kuang, Ziyan and Xie, Qianqian and Huang, Jimin and Ananiadou, Sophia},
-  booktitle={Proceedings of the ACM Web Conference 2024},
-  year={2024}
-}"""
 
 
 def split_name(variant: str = "instruction", test_set: str = "instruction") -> str:
@@ -143,8 +139,9 @@ def _size_category(rows: int) -> str:
 
 def dataset_card(files: list[StagedFile], missing: list[tuple[str, str, str]], *, repo_id: str = IMHI_DATASET,
                  revision: str = IMHI_REVISION) -> str:
-    """README.md of the benchmark dataset: metadata with ``configs:``, then provenance and usage."""
-    from huggingface_hub import DatasetCardData
+    """README.md of the benchmark dataset (``model_cards/benchmark.md``): metadata with ``configs:``, then
+    provenance and usage."""
+    from huggingface_hub import DatasetCard, DatasetCardData
 
     configs: dict[str, list[dict]] = {}
     for f in files:
@@ -155,107 +152,15 @@ def dataset_card(files: list[StagedFile], missing: list[tuple[str, str, str]], *
             sum(f.rows for f in files))], tags=["mental-health", "imhi", "benchmark", "explainability", "reddit"],
         configs=[{"config_name": task, "data_files": splits} for task, splits in configs.items()],
     )
-    table = "\n".join(f"| {f.task} | {f.split} | {f.rows} | `{f.source}` | `{f.sha256[:16]}` | "
-                      f"{'yes' if f.pinned else 'no' if f.pinned is False else 'unknown'} |" for f in files)
-    skipped = "".join(f"\n- {task} `{split}` (release file `{release_path(task, split)}`)"
-                      for task, split, _ in missing)
-    skipped = f" Not in this copy ({len(missing)} skipped):{skipped}" if missing else ""
-    changed = ("nothing; every file is byte-identical to the release (sha256 checked against the checksums "
-               "phyassist pins for that commit)." if all(f.pinned for f in files) else
-               "nothing was edited, but the files marked `no` or `unknown` in the table do not match (or have "
-               "no) pinned sha256: they come from another copy of the release.")
+    table = [{"task": f.task, "split": f.split, "rows": f.rows, "source": f.source, "sha256": f.sha256[:16],
+              "pinned": "yes" if f.pinned else "no" if f.pinned is False else "unknown"} for f in files]
     first = files[0] if files else None
-    example_id = task_id(first.task, first.split, "weighted_f1") if first else "MultiWD"
-    return f"""---
-{data.to_yaml()}
----
-
-# IMHI test sets (MentalLLaMA)
-
-The test sets of **IMHI** (Interpretable Mental Health Instruction), the benchmark of
-[MentalLLaMA]({MENTALLLAMA_URL}), as a Hugging Face benchmark dataset. Each row is a social-media post
-with a question about it (`query`) and a gold answer (`gpt-3.5-turbo`) that states the label first and
-then explains it: `"<label sentence>. Reasoning: <explanation>"`. Models are scored on the labels
-inferred from their own answers (weighted F1 and accuracy); [`eval.yaml`](eval.yaml) declares the
-leaderboard tasks, so scores that model repos publish in `.eval_results/*.yaml` show up here.
-
-> **Research use only.** The posts discuss depression, stress, suicide and self-harm. Nothing here is
-> a diagnostic tool. If you or someone you know is in crisis, contact local emergency services or a
-> crisis line (for example 988 in the US, 116 123 in the UK and Ireland, https://findahelpline.com).
-
-## Configs and splits
-
-One config per IMHI task; splits `test` (the instruction test set, gold explanations written by
-ChatGPT), `test_complete` (the same posts as completion prompts) and `test_expert` (35 posts per task
-with gold explanations written by domain experts).
-
-| config | split | rows | release file | sha256 (first 16) | matches the pinned release |
-|---|---|---:|---|---|---|
-{table}
-
-{len(files)} files, {sum(f.rows for f in files)} rows.{skipped}
-
-```python
-from datasets import load_dataset
-
-rows = load_dataset("{repo_id}", "MultiWD", split="test_expert", revision="{revision}")
-```
-
-## Columns
-
-| column | content |
-|---|---|
-| `query` | the prompt: `Consider this post: "<post>" Question: <question>` (`test`, `test_expert`), or `Post: <post> Question: The answer to the question "<question>" is` (`test_complete`) |
-| `gpt-3.5-turbo` | the gold answer: the label (a sentence, or in `test_complete` the completing word), then `Reasoning:` and the explanation; in `test_expert` written by experts despite the column name, which the release keeps |
-
-## Leaderboard tasks and scores
-
-`eval.yaml` declares, for every config and split above, a task for weighted F1 (the headline: the
-task id is the config name, plus `_complete` or `_expert` for those splits) and one for accuracy
-(`_accuracy` appended). Scores are percentages (0-100), computed by the
-[`imhi` evaluate module]({METRIC_URL}): the label stated first in a generated answer, or else the one a
-published classifier reads from its explanation, against the gold label. phyassist writes them into
-a model repo as
-
-```yaml
-- dataset:
-    id: {repo_id}
-    task_id: {example_id}
-    revision: {revision}
-  value: <score, 0-100>
-  source:
-    url: {METRIC_URL}
-```
-
-with `phyassist eval --dataset <task> [--test-set expert] [--variant complete]` and
-`phyassist publish`.
-
-## Provenance
-
-Source: the MentalLLaMA repository ({MENTALLLAMA_URL}) at commit `{IMHI_COMMIT}`, folders
-`test_data/test_instruction`, `test_data/test_complete` and `test_data/test_instruction_expert`
-(some expert files sit under `human_evaluation/test_instruction_expert` there). What was changed:
-{changed} Files were renamed to `data/<task>/<split>.csv`. The swmh instruction and completion test
-sets are not in the public repository (only its expert set is), so swmh has `test_expert` only.
-
-## License and citation
-
-MIT, as the MentalLLaMA release ([`LICENSE`](LICENSE), Copyright (c) 2023 NaCTeM). The posts come
-from the public datasets IMHI was built from (DR, dreaddit, Irf, MultiWD, SAD, CAMS, loneliness,
-SWMH, T-SID); cite those as well when you use a task.
-
-```bibtex
-{MENTALLLAMA_BIBTEX}
-```
-
-## Limitations and ethics
-
-Posts are mostly English Reddit and Twitter text; labels and most explanations were produced by
-annotators and ChatGPT, with their biases. A score on these tasks says how well a model reproduces
-these labels, not whether it is safe or useful for people in distress.
-
-*Staged by phyassist's `scripts/push_benchmark.py`; this revision is tagged `{revision}`.*
-"""
+    return str(render(
+        DatasetCard, data, "benchmark.md", files=table, total_rows=sum(f.rows for f in files),
+        missing=[{"task": t, "split": split, "release_file": release_path(t, split)} for t, split, _ in missing],
+        all_pinned=all(f.pinned for f in files), repo_id=repo_id, revision=revision,
+        example_id=task_id(first.task, first.split, "weighted_f1") if first else "MultiWD",
+        mentalllama_url=MENTALLLAMA_URL, metric_url=METRIC_URL, imhi_commit=IMHI_COMMIT))
 
 
 def stage_benchmark(root: str | Path | None = None, dest: str | Path = "outputs/imhi-benchmark", *,

@@ -1,8 +1,8 @@
 """Model cards for trained adapters: metadata with eval results, a rendered body, local validation.
 
 ``build_card(adapter_dir, base_results, adapter_results, repo_id=...)`` renders the ``adapter.md``
-template (``model_cards/``, shipped as ``phyassist.model_cards``) through huggingface_hub's
-``ModelCard.from_template`` with a ``ModelCardData`` whose ``base_model`` is the base's Hub id (never a local path), whose license comes
+template (``templates.render``) through huggingface_hub's ``ModelCard.from_template`` with a
+``ModelCardData`` whose ``base_model`` is the base's Hub id (never a local path), whose license comes
 from the base preset and whose ``model-index`` holds weighted F1, accuracy and (where computed)
 BARTScore per IMHI task. ``eval_result_entries`` gives weighted F1 and accuracy in the newer
 ``.eval_results/*.yaml`` format, as tasks of the benchmark dataset ``phyassist/IMHI``
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import math
-from importlib.resources import as_file, files
 from pathlib import Path
 
 from ..errors import UserError
@@ -22,8 +21,8 @@ from ..evaluation.bootstrap import compare_runs
 from ..evaluation.report import TEST_SET_NAMES, interval, label_source, sample_description
 from ..models import resolve_base
 from .benchmark import IMHI_DATASET, IMHI_REVISION, LEADERBOARD_METRICS, METRIC_URL, in_release, split_name, task_id
+from .templates import render
 
-TEMPLATES = "phyassist.model_cards"  # the repository's model_cards/ folder, shipped in the wheel
 COUNSEL_CHAT_DATASET = "nbertagnolli/counsel-chat"  # counsel-chat's Hub dataset id
 METRIC_SOURCE = "IMHI metric (phyassist)"  # display name of METRIC_URL in eval results
 TASK_TYPE = "text-generation"
@@ -229,24 +228,23 @@ def build_card(adapter_dir: str | Path, base_results: dict, adapter_results: dic
     report = _read_json(adapter_dir / "data_report.json")
     train_summary = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in summary.items()
                      if isinstance(v, (int, float, str)) and not any(s in k for s in ("dir", "path"))}
-    with as_file(files(TEMPLATES).joinpath("adapter.md")) as default_template:
-        return ModelCard.from_template(
-            data, template_path=str(template or default_template), model_name=model_name, repo_id=repo_id,
-            base_model=hub_id, method=method, dataset=dataset, dataset_description=_describe(dataset, tasks),
-            benchmark=IMHI_DATASET, benchmark_revision=IMHI_REVISION,
-            tasks=tasks or [dataset], data_report=report, decontamination=decontamination_note(report),
-            hyperparameters=_hyperparameters(config, adapter_config),
-            train_summary=train_summary, tracking=summary.get("tracking"),
-            loss_curve=loss_curve if loss_curve and (adapter_dir / loss_curve).exists() else None,
-            f1_chart=f1_chart_name, variant=adapter_results.get("variant", "instruction"),
-            test_set=TEST_SET_NAMES[adapter_results.get("test_set", "instruction")],
-            eval_limit=adapter_results.get("limit"), sample=sample_description(adapter_results),
-            results=_result_rows(base_results, adapter_results),
-            bootstrap=next((s["ci"] for s in adapter_results.get("tasks", {}).values() if s.get("ci")), None),
-            comparison=_comparison_rows(compare_runs(base_results, adapter_results) if comparison is None else comparison),
-            has_bart=any(_finite(s.get("bart_score")) for s in adapter_results.get("tasks", {}).values()),
-            versions=_read_json(adapter_dir / "versions.json"), phyassist_version=__version__,
-        )
+    return render(
+        ModelCard, data, "adapter.md", template, model_name=model_name, repo_id=repo_id,
+        base_model=hub_id, method=method, dataset=dataset, dataset_description=_describe(dataset, tasks),
+        benchmark=IMHI_DATASET, benchmark_revision=IMHI_REVISION,
+        tasks=tasks or [dataset], data_report=report, decontamination=decontamination_note(report),
+        hyperparameters=_hyperparameters(config, adapter_config),
+        train_summary=train_summary, tracking=summary.get("tracking"),
+        loss_curve=loss_curve if loss_curve and (adapter_dir / loss_curve).exists() else None,
+        f1_chart=f1_chart_name, variant=adapter_results.get("variant", "instruction"),
+        test_set=TEST_SET_NAMES[adapter_results.get("test_set", "instruction")],
+        eval_limit=adapter_results.get("limit"), sample=sample_description(adapter_results),
+        results=_result_rows(base_results, adapter_results),
+        bootstrap=next((s["ci"] for s in adapter_results.get("tasks", {}).values() if s.get("ci")), None),
+        comparison=_comparison_rows(compare_runs(base_results, adapter_results) if comparison is None else comparison),
+        has_bart=any(_finite(s.get("bart_score")) for s in adapter_results.get("tasks", {}).values()),
+        versions=_read_json(adapter_dir / "versions.json"), phyassist_version=__version__,
+    )
 
 
 def decontamination_note(report: dict) -> str | None:

@@ -1,8 +1,9 @@
 """Publish the IMHI metric: its label classifiers as a tagged model repo, then the evaluate module.
 
 The classifiers folder (``phyassist labels build``) is verified file by file against its manifest,
-staged with a model card, pushed to ``classifiers_repo`` and tagged ``tag``, the revision that
-``phyassist.evaluation.labels.classifiers`` pins; then the metric folder goes to its Space.
+staged with a model card (``model_cards/classifiers.md``), pushed to ``classifiers_repo`` and tagged
+``tag``, the revision that ``phyassist.evaluation.labels.classifiers`` pins; then the metric folder goes to
+its Space.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 from ..errors import UserError
 from ..evaluation.labels.classifiers import HUB_REPO, HUB_REVISION, MANIFEST, ClassifierSet
 from .push import check_repo_id, push_folder
+from .templates import render
 
 logger = logging.getLogger(__name__)
 METRIC_FILES = ("imhi.py", "README.md", "app.py", "requirements.txt")
@@ -43,42 +45,20 @@ class MetricPushConfig:
 
 
 def classifier_card(found: ClassifierSet, repo_id: str, tag: str) -> str:
+    """README.md of the classifiers repo: ``model_cards/classifiers.md``, one table row per task."""
+    from huggingface_hub import ModelCard, ModelCardData
+
     m = found.manifest
     rows = []
     for task, e in m["tasks"].items():
         held = e.get("held_out", {})
         cell = lambda s: f"{held[s]['accuracy']:.2f} ({held[s]['rows']})" if s in held else "-"  # noqa: E731
-        rows.append(f"| {task} | {e['rows']} | {', '.join(e['classes'])} | {cell('instruction')} | {cell('expert')} "
-                    f"| `{e['sha256'][:16]}` |")
-    table = "\n".join(rows)
-    return f"""---
-license: mit
-library_name: scikit-learn
-pipeline_tag: text-classification
-tags:
-- imhi
-- mental-health
-- evaluate
----
-
-# IMHI label classifiers (classifier version {m['classifier_version']}, format {m['format']})
-
-Per-task TF-IDF + logistic-regression classifiers that the `phyassist/imhi` metric uses to read the label
-out of a generated IMHI explanation when the answer does not state it first. They are plain numpy arrays
-in `.npz` files (no pickle), listed with their sha256 in `{MANIFEST}`; the metric downloads them at the
-pinned revision `{tag}`, checks every hash and caches them.
-
-| task | training rows | classes | held-out accuracy, test gold explanations (rows) | expert explanations (rows) | sha256 |
-|---|---:|---|---:|---:|---|
-{table}
-
-Held-out accuracy: the classifier alone on the gold explanations with their label sentence removed.
-
-Rebuild them from the IMHI training data (MentalLLaMA, MIT) with `phyassist labels build --out DIR`; the
-build is deterministic, so with the same data and versions it gives the same files and hashes. Use them
-locally with `PHYASSIST_LABEL_CLASSIFIERS=DIR`, or from here with `evaluate.load("phyassist/imhi")`.
-Source: `{repo_id}@{tag}`.
-"""
+        rows.append({"task": task, "rows": e["rows"], "classes": ", ".join(e["classes"]),
+                     "instruction": cell("instruction"), "expert": cell("expert"), "sha256": e["sha256"][:16]})
+    data = ModelCardData(license="mit", library_name="scikit-learn", pipeline_tag="text-classification",
+                         tags=["imhi", "mental-health", "evaluate"])
+    return str(render(ModelCard, data, "classifiers.md", classifier_version=m["classifier_version"],
+                      format=m["format"], manifest=MANIFEST, tag=tag, tasks=rows, repo_id=repo_id))
 
 
 def stage_classifiers(folder: str | Path, dest: Path, repo_id: str, tag: str) -> Path:

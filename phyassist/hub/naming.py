@@ -20,7 +20,3 @@ def adapter_repo_name(base_model: str, dataset: str) -> str:
     # a Hub repo name allows letters, digits, '-', '_' and '.'; anything else (a space in a folder name) becomes '-'
     return re.sub(r"[^a-z0-9._-]+", "-", f"phyassist-{base}-{dataset}".lower())
 
-
-def adapter_repo_id(base_model: str, dataset: str, owner: str = ORG) -> str:
-    """``<owner>/<adapter_repo_name>``: where an adapter of ``base_model`` on ``dataset`` is published."""
-    return f"{owner}/{adapter_repo_name(base_model, dataset)}"

@@ -15,19 +15,17 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import PushError, UserError
+from ..io import retry
 from ..models import is_hub_id
 from . import secrets
 
 logger = logging.getLogger(__name__)
 
-# hf_ user/org tokens (and the older api_ ones), redacted from error messages
-TOKEN_RE = re.compile(rb"\b(?:hf_|api_org_|api_)[A-Za-z0-9]{30,}\b")
-RETRIES = 4
+RETRIES = 4  # calls of create_repo and of create_commit each, at most
 
 
 @dataclass
@@ -71,16 +69,6 @@ def get_token() -> str | None:
     return hf_get_token() or None
 
 
-def staged_files(folder: str | Path, include_hidden: bool = False) -> list[Path]:
-    """Every file under ``folder`` that an upload would send, sorted."""
-    return secrets.upload_files(folder, include_hidden)[0]
-
-
-def scan_for_tokens(folder: str | Path, token: str | None = None, include_hidden: bool = False) -> list[str]:
-    """Relative paths of the files an upload would send that hold a secret or the given token."""
-    return [finding.path for finding in secrets.scan_folder(folder, token, include_hidden)]
-
-
 def check_no_tokens(folder: str | Path, token: str | None = None, repo_id: str | None = None,
                     include_hidden: bool = False) -> None:
     """A one-line ``UserError`` naming every file of ``folder`` that must not be uploaded, and why."""
@@ -108,16 +96,13 @@ def _is_transient(error: Exception) -> bool:
     return isinstance(error, (*_transport_errors(), ConnectionError, TimeoutError))
 
 
-def _retry(what: str, fn, retries: int = RETRIES, wait: float = 1.0):
-    for attempt in range(1, retries + 1):
-        try:
-            return fn()
-        except Exception as e:
-            if attempt == retries or not _is_transient(e):
-                raise
-            logger.warning("%s failed (%s); retry %d/%d in %.0f s", what, type(e).__name__, attempt, retries - 1, wait)
-            time.sleep(wait)
-            wait *= 2
+def _retry(what: str, fn, wait: float):
+    def log(attempt: int, error: Exception, next_wait: float | None) -> None:
+        if next_wait is not None:
+            logger.warning("%s failed (%s); retry %d/%d in %.0f s", what, type(error).__name__, attempt, RETRIES - 1,
+                           next_wait)
+
+    return retry(fn, attempts=RETRIES, wait=wait, transient=_is_transient, on_error=log)
 
 
 def _space_sdk(folder: Path) -> str:
@@ -182,7 +167,7 @@ def push_folder(folder: str | Path, repo_id: str, repo_type: str = "model", priv
         raise
     except Exception as e:
         raise PushError(
-            f"push to {repo_id} failed ({type(e).__name__}: {_redact(str(e), token)}); the staged folder "
+            f"push to {repo_id} failed ({type(e).__name__}: {secrets.redact(str(e), token)}); the staged folder "
             f"{folder} is unchanged; retry with: {retry}"
         ) from None
     logger.info("Pushed %d files to %s in commit %s", len(files), repo_id, getattr(info, "oid", "?"))
@@ -196,14 +181,9 @@ def push_folder(folder: str | Path, repo_id: str, repo_type: str = "model", priv
                 raise PushError(f"tag {tag!r} already exists on {repo_id}; published revisions are never moved: "
                                 f"publish under a new tag (the files are on main in commit {info.oid})") from None
             raise PushError(f"tagging {repo_id} commit {info.oid} as {tag!r} failed "
-                            f"({type(e).__name__}: {_redact(str(e), token)})") from None
+                            f"({type(e).__name__}: {secrets.redact(str(e), token)})") from None
         logger.info("Tagged %s commit %s as %s", repo_id, info.oid, tag)
     return str(url)
-
-
-def _redact(text: str, token: str | None) -> str:
-    text = TOKEN_RE.sub(b"hf_***", text.encode()).decode(errors="replace")
-    return text.replace(token, "***") if token else text
 
 
 def main(cfg: PushConfig) -> int:

@@ -5,7 +5,7 @@ and key files, unless ``include_hidden``). ``scan_files`` reads every file sent,
 overlapping chunks with our byte rules (Hub tokens, also base64-, hex- or URL-encoded; OpenAI, Google,
 GitHub and AWS keys; PEM private keys; the user's own token in clear or encoded), and text files also
 with detect-secrets' pattern plugins. ``secrets_error`` names every blocked file and the kind of secret,
-never the secret itself.
+never the secret itself; ``redact`` takes Hugging Face tokens out of an error message.
 """
 
 from __future__ import annotations
@@ -44,11 +44,14 @@ _DS_SKIP = {"IPPublicDetector", "Base64HighEntropyString", "HexHighEntropyString
 _DS_KINDS = {"AWS Access Key": "AWS access key", "GitHub Token": "GitHub token", "OpenAI Token": "OpenAI API key",
              "Private Key": "private key"}
 
-# Every rule starts with a literal, so re skips to candidates at memchr speed (a leading \b, (?i) or
-# alternation made the scan of weights many times slower); word boundaries are checked after a match.
+# A Hugging Face token: hf_ (user and org tokens) or the older api_ and api_org_, then 30+ letters and digits.
+HF_TOKEN_PREFIXES = (rb"hf_", rb"api_(?:org_)?")
+_HF_TOKEN_BODY = rb"[A-Za-z0-9]{30,}"
+HF_TOKEN = rb"(?:" + rb"|".join(HF_TOKEN_PREFIXES) + rb")" + _HF_TOKEN_BODY
+# Every rule starts with a literal, so re skips to candidates with a substring search (a leading \b, (?i) or
+# alternation would make it try a match at every byte of the weights); word boundaries are checked after a match.
 _RULES = (
-    ("hf", re.compile(rb"hf_[A-Za-z0-9]{30,}")),
-    ("hf", re.compile(rb"api_(?:org_)?[A-Za-z0-9]{30,}")),
+    *(("hf", re.compile(prefix + _HF_TOKEN_BODY)) for prefix in HF_TOKEN_PREFIXES),
     ("openai", re.compile(rb"sk-(?:proj-|svcacct-|admin-|ant-)?[A-Za-z0-9_-]{32,}")),
     ("Google API key", re.compile(rb"AIza[0-9A-Za-z_-]{35}")),
     ("GitHub token", re.compile(rb"gh[pousr]_[A-Za-z0-9]{36}")),
@@ -61,7 +64,8 @@ _RULES = (
 _AWS_SECRET = re.compile(rb"aws_?secret_?(?:access_?)?key[^\n=:]{0,8}[=:]\s*[\"']?[a-z0-9/+]{40}(?![a-z0-9/+])")
 _ALNUM = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 _WORD = _ALNUM | {ord("_")}
-_HF_DECODED = re.compile(rb"(?:hf|api|api_org)_[A-Za-z0-9]{30,}")  # no boundary: decoding may glue on a prefix
+_HF_DECODED = re.compile(HF_TOKEN)  # no boundary: decoding may glue on a prefix
+_HF_REDACT = re.compile(rb"\b" + HF_TOKEN + rb"\b")
 # hf_ + 30 characters = 33 bytes = 44 base64 characters; "-_" are the URL-safe alphabet's "+/"
 _B64_RUN = re.compile(rb"[A-Za-z0-9+/_-]{44,}")
 _HEX_RUN = re.compile(rb"(?i:68665f)(?:[0-9A-Fa-f]{2}){30,}")  # 68665f is "hf_"
@@ -262,3 +266,9 @@ def secrets_error(findings: list[Finding], folder: str | Path, repo_id: str | No
     files = ", ".join(f"{f.path} ({', '.join(f.kinds)})" for f in findings)
     return (f"refusing to {where}: secrets found in {len(findings)} file(s) of {folder}: {files}; "
             "remove them, then push again")
+
+
+def redact(text: str, token: str | None = None) -> str:
+    """``text`` with every Hugging Face token, and ``token`` itself, replaced (for error messages)."""
+    text = _HF_REDACT.sub(b"hf_***", text.encode()).decode(errors="replace")
+    return text.replace(token, "***") if token else text

@@ -1,9 +1,9 @@
-"""``phyassist export``: merge a LoRA/QLoRA adapter into its base and save a standalone model.
+"""Merge a LoRA/QLoRA adapter into its base and save a standalone model (``phyassist export``).
 
 The adapter is merged with PEFT's ``merge_and_unload`` (a QLoRA adapter into its 4-bit base
 dequantized to the compute dtype it was trained in, never into 4-bit weights); the folder gets
-safetensors, tokenizer, chat template, generation config, a model card (``model_cards/merged.md``,
-``base_model_relation: merge``) and, with ``--gguf``, ``gguf/<name>.<TYPE>.gguf`` (written by ``gguf.py``).
+safetensors, tokenizer, chat template, generation config, a model card (``write_card``, which
+``phyassist.hub.export`` passes in) and, with ``--gguf``, ``gguf/<name>.<TYPE>.gguf`` (``gguf.py``).
 It is built in a temporary folder beside ``--out`` and renamed into place at the end.
 """
 
@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -57,6 +58,23 @@ class ExportConfig:
             raise UserError(f"`dtype` must be one of {', '.join(DTYPES)}, got {self.dtype!r}.")
         if self.repo_id is not None and not is_hub_id(self.repo_id):
             raise UserError(f"`repo_id` must look like ORG/NAME, got {self.repo_id!r}.")
+
+
+@dataclass
+class Merged:
+    """What the export's model card says about the merge."""
+
+    model_name: str
+    repo_id: str
+    hub_id: str | None  # the base's Hub id; None for a local base that has none
+    license: str  # the base's
+    method: str  # "LoRA" or "QLoRA"
+    adapter: Path
+    adapter_config: dict
+    recipe: dict
+    dtype: str  # of the saved weights
+    gguf_file: str | None  # relative to the folder
+    gguf_type: str
 
 
 @dataclass
@@ -216,33 +234,9 @@ def _adapter_tokenizer(adapter: Path, model, tokenizer):
     return tokenizer
 
 
-def write_card(folder: Path, *, model_name: str, repo_id: str, hub_id: str | None, preset, method: str,
-               adapter: Path, adapter_config: dict, recipe: dict, dtype: str, gguf_file: str | None, gguf_type: str):
-    """README.md: ModelCardData (``base_model``, ``base_model_relation: merge``, license of the base)
-    rendered through ``model_cards/merged.md``."""
-    from importlib.resources import as_file, files
-
-    from huggingface_hub import ModelCard, ModelCardData
-
-    from .. import __version__
-
-    tags = ["phyassist", "mental-health", method.lower(), "merge"] + (["gguf"] if gguf_file else [])
-    data = ModelCardData(
-        base_model=hub_id, base_model_relation="merge" if hub_id else None, library_name="transformers",
-        pipeline_tag="text-generation", license=preset.license, language=["en"], tags=tags, model_name=model_name)
-    targets = adapter_config.get("target_modules") or []
-    targets = sorted(targets) if isinstance(targets, list) else [targets]  # PEFT also allows one regex string
-    with as_file(files("phyassist.model_cards").joinpath("merged.md")) as template:
-        card = ModelCard.from_template(
-            data, template_path=str(template), model_name=model_name, repo_id=repo_id, base_model=hub_id,
-            method=method, adapter_name=adapter.name, dataset=recipe.get("dataset"), lora_r=adapter_config.get("r"),
-            lora_alpha=adapter_config.get("lora_alpha"), target_modules=targets, dtype=dtype, qlora=method == "QLoRA",
-            gguf_file=gguf_file, gguf_type=gguf_type, phyassist_version=__version__)
-    card.save(folder / "README.md")
-
-
-def export(cfg: ExportConfig) -> ExportResult:
-    """Merge ``cfg.adapter`` into its base and write the export folder ``cfg.out``."""
+def export(cfg: ExportConfig, write_card: Callable[[Path, Merged], None]) -> ExportResult:
+    """Merge ``cfg.adapter`` into its base and write the export folder ``cfg.out``; ``write_card(folder, merged)``
+    adds the model card before the folder is renamed into place."""
     from transformers import AutoConfig
 
     from .. import __version__
@@ -290,9 +284,8 @@ def export(cfg: ExportConfig) -> ExportResult:
             logger.info("Writing %s", gguf_rel)
             write_gguf(model, tokenizer, tmp, tmp / gguf_rel, cfg.gguf_type, name=model_name, hub_id=hub_id,
                        license=preset.license)
-        write_card(tmp, model_name=model_name, repo_id=cfg.repo_id or f"ORG/{model_name}", hub_id=hub_id,
-                   preset=preset, method=method, adapter=adapter, adapter_config=adapter_config, recipe=recipe,
-                   dtype=save_dtype, gguf_file=gguf_rel, gguf_type=cfg.gguf_type)
+        write_card(tmp, Merged(model_name, cfg.repo_id or f"ORG/{model_name}", hub_id, preset.license, method,
+                               adapter, adapter_config, recipe, save_dtype, gguf_rel, cfg.gguf_type))
         write_json(tmp / MARKER, {"phyassist_version": __version__, "adapter": adapter.name, "base_model": hub_id,
                                   "method": method, "dtype": save_dtype, "gguf": gguf_rel,
                                   "gguf_type": cfg.gguf_type if gguf_rel else None})
@@ -313,9 +306,3 @@ def format_result(result: ExportResult) -> str:
     width = max(len(k) for k, _ in rows)
     table = "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
     return f"{table}\npush it with: phyassist push {result.out} --repo-id {result.repo_id or 'ORG/NAME'}"
-
-
-def main(cfg: ExportConfig) -> int:
-    """``phyassist export``: merge, write the folder, print what is where."""
-    print(format_result(export(cfg)))
-    return 0

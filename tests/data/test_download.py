@@ -82,6 +82,35 @@ def test_download_without_network_is_one_user_error(tmp_path, monkeypatch):
     assert not list((tmp_path / "dest").rglob("*.*"))
 
 
+def test_transient_http_errors_are_retried(tmp_path, monkeypatch, caplog):
+    from phyassist.data import download
+
+    (tmp_path / "LICENSE").write_text("MIT")
+    failures = {"/LICENSE": 2}  # two 503s, then the file
+
+    class Flaky(_QuietHandler):
+        def do_GET(self):
+            if failures.get(self.path, 0):
+                failures[self.path] -= 1
+                self.send_error(503)
+                return
+            super().do_GET()
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Flaky, directory=str(tmp_path)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setattr(download, "BACKOFF_S", 0)
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        assert download.fetch(f"{url}/LICENSE", tmp_path / "dest" / "LICENSE").read_text() == "MIT"
+        assert caplog.text.count(f"failed: {url}/LICENSE: HTTP 503") == 2 and "attempt 2/3" in caplog.text
+        failures["/LICENSE"] = 3  # one more than the attempts
+        with pytest.raises(ConnectionError, match=r"^http://127\.0\.0\.1:\d+/LICENSE: HTTP 503$"):
+            download.fetch(f"{url}/LICENSE", tmp_path / "dest" / "again")
+        assert "attempt 3/3 failed" in caplog.text and not (tmp_path / "dest" / "again").exists()
+    finally:
+        server.shutdown()
+
+
 def test_checksums_pin_the_release(http_mirror, tmp_path, monkeypatch):
     import hashlib
 

@@ -208,6 +208,17 @@ def test_push_creates_a_tagged_dataset_repo(release, tmp_path, hub_standin, monk
         _push(release, tmp_path / "out", hub_standin)
 
 
+def test_push_to_another_repo_and_tag(release, tmp_path, hub_standin, monkeypatch, caplog):
+    _pin(monkeypatch, release)
+    assert _push(release, tmp_path / "out", hub_standin, repo_id="me/IMHI-copy", tag="v2", private=True) == 0
+    assert "phyassist/IMHI" not in hub_standin.repos
+    repo = hub_standin.repos["me/IMHI-copy"]
+    assert list(repo["tags"]) == ["v2"] and repo["payload"]["visibility"] == "private"
+    card = repo["files"]["README.md"].decode()
+    assert 'load_dataset("me/IMHI-copy", "MultiWD", split="test_expert", revision="v2")' in card
+    assert "Model cards point at phyassist/IMHI@v1; this benchmark went to me/IMHI-copy@v2" in caplog.text
+
+
 def test_push_refuses_files_that_are_not_the_pinned_release(release, tmp_path, hub_standin):
     with pytest.raises(UserError, match=r"refusing to publish phyassist/IMHI: DR test, DR test_complete, .* do\(es\) "
                                         r"not match the sha256 of MentalLLaMA@963f409339bb"):

@@ -19,7 +19,14 @@ def _card(adapter_dir, base=None, adapter=None, **kw):
                             dataset=kw.pop("dataset", "final"), **kw)
 
 
-def test_metadata_uses_hub_id_license_and_tags(tiny_adapter_dir, tmp_path):
+def test_metadata_uses_hub_id_license_and_tags(tiny_adapter_dir, tmp_path, monkeypatch):
+    import dataclasses
+
+    from phyassist import models
+
+    # every preset is apache-2.0, as is the default: a base with another license shows where it comes from
+    monkeypatch.setattr(cards, "resolve_base", lambda name: dataclasses.replace(models.resolve_base(name),
+                                                                                license="llama3.2"))
     card = _card(tiny_adapter_dir)
     card.save(tmp_path / "README.md")
     meta = yaml.safe_load((tmp_path / "README.md").read_text().split("---")[1])
@@ -28,7 +35,7 @@ def test_metadata_uses_hub_id_license_and_tags(tiny_adapter_dir, tmp_path):
     assert meta["base_model"] == "phyassist-tests/tiny-llama"
     assert meta["library_name"] == "peft" and meta["pipeline_tag"] == "text-generation"
     assert {"phyassist", "mental-health", "imhi", "lora"} <= set(meta["tags"])
-    assert meta["license"] == "apache-2.0"
+    assert meta["license"] == "llama3.2"
     assert meta["datasets"] == ["phyassist/IMHI"]  # Hub dataset ids: the benchmark dataset
     assert str(tiny_adapter_dir) not in (tmp_path / "README.md").read_text()
 

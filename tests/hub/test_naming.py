@@ -9,7 +9,7 @@ import yaml
 from conftest import REPO
 
 from phyassist.data.loading import DATASETS
-from phyassist.hub.naming import ORG, adapter_repo_id, adapter_repo_name
+from phyassist.hub.naming import ORG, adapter_repo_name
 from phyassist.models import DEFAULT_BASE
 
 SPACE = REPO / "space"
@@ -20,8 +20,6 @@ def test_adapter_repo_name():
     assert adapter_repo_name("HuggingFaceTB/SmolLM2-135M-Instruct", "final") == "phyassist-smollm2-135m-instruct-final"
     assert adapter_repo_name("mixtral-8x7b-instruct", "counsel-chat") == \
         "phyassist-mixtral-8x7b-instruct-v0.1-counsel-chat"
-    assert adapter_repo_id("smollm2-135m-instruct", "SAD") == "phyassist/phyassist-smollm2-135m-instruct-sad"
-    assert adapter_repo_id("smollm2-135m-instruct", "SAD", owner="me").startswith("me/")
 
 
 def test_publish_names_repo_and_output_folder_with_it():
@@ -50,8 +48,7 @@ def test_space_adapters_yaml_uses_the_scheme():
     base, adapters = _space_entries()
     assert adapters
     for display, repo in adapters.items():
-        assert repo == adapter_repo_id(base, _dataset_of(display)), display
-        assert repo.startswith(f"{ORG}/")
+        assert repo == f"{ORG}/{adapter_repo_name(base, _dataset_of(display))}", display
 
 
 def test_space_readme_lists_the_same_repos():
@@ -64,11 +61,11 @@ def test_space_readme_lists_the_same_repos():
     assert block, "space/README.md has no ```yaml example"
     example = yaml.safe_load(block.group(1))
     for display, repo in example["adapters"].items():
-        assert repo == adapter_repo_id(example["base_model"], _dataset_of(display)) == adapters[display]
+        assert repo == f"{ORG}/{adapter_repo_name(example['base_model'], _dataset_of(display))}" == adapters[display]
 
 
 @pytest.mark.parametrize("dataset", sorted(DATASETS))
 def test_every_dataset_gets_a_valid_repo_name(dataset):
     from huggingface_hub.utils import validate_repo_id
 
-    validate_repo_id(adapter_repo_id(DEFAULT_BASE, dataset))
+    validate_repo_id(f"{ORG}/{adapter_repo_name(DEFAULT_BASE, dataset)}")

@@ -82,12 +82,17 @@ def test_unreachable_endpoint_is_retried_then_reported(hub_standin, folder, capl
     assert TOKEN not in caplog.text
 
 
+def _snapshot(folder):
+    return {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
 def test_failed_push_keeps_folder_and_says_how_to_retry(hub_standin, folder):
-    before = {p: p.read_bytes() for p in hub.staged_files(folder)}
+    before = _snapshot(folder)
     hub_standin.fail_commits = 99
     with pytest.raises(PushError, match=f"retry with: phyassist push {folder} --repo-id me/model --private"):
         hub.push_folder(folder, "me/model", private=True, token=TOKEN, endpoint=hub_standin.url, retry_wait=0.01)
-    assert {p: p.read_bytes() for p in hub.staged_files(folder)} == before
+    assert _snapshot(folder) == before
+    assert len([p for m, p, _, _ in hub_standin.requests if "/commit/" in p]) == hub.RETRIES
 
 
 def test_planted_token_blocks_upload(hub_standin, folder):
@@ -98,24 +103,30 @@ def test_planted_token_blocks_upload(hub_standin, folder):
     assert hub_standin.requests == []  # nothing was sent
 
 
-def test_own_token_in_a_binary_file_blocks_upload(folder):
+def test_own_token_in_a_binary_file_blocks_upload(hub_standin, folder):
     (folder / "adapter_model.safetensors").write_bytes(b"\x00" * (1 << 20) + b"x" + TOKEN.encode() + b"\x00")
-    assert hub.scan_for_tokens(folder, TOKEN) == ["adapter_model.safetensors"]
-    assert hub.scan_for_tokens(folder.parent / "nothing-here") == []
-    with pytest.raises(UserError, match=r"adapter_model.safetensors \(your Hugging Face token\)"):
+    own = r"secrets found in 1 file\(s\) of .*: adapter_model.safetensors \(your Hugging Face token\); remove them"
+    with pytest.raises(UserError, match=own):
         hub.check_no_tokens(folder, TOKEN)
+    with pytest.raises(UserError, match=own):
+        hub.push_folder(folder, "me/model", token=TOKEN, endpoint=hub_standin.url)
+    assert hub_standin.requests == []
+    hub.check_no_tokens(folder.parent / "nothing-here")  # nothing to send, nothing found
 
 
 def test_space_push_uses_sdk_from_readme(hub_standin, tmp_path):
     space = tmp_path / "space"
     space.mkdir()
-    (space / "README.md").write_text("---\ntitle: demo\nsdk: gradio\napp_file: app.py\n---\n")
+    (space / "README.md").write_text("---\ntitle: demo\nsdk: docker\napp_port: 7860\n---\n")  # not the fallback
     (space / "app.py").write_text("print('hi')\n")
     hub.push_folder(space, "me/demo", repo_type="space", token=TOKEN, endpoint=hub_standin.url)
     assert hub_standin.repos["me/demo"]["payload"]["type"] == "space"
-    assert hub_standin.repos["me/demo"]["payload"]["sdk"] == "gradio"
+    assert hub_standin.repos["me/demo"]["payload"]["sdk"] == "docker"
     assert hub_standin.commits[0]["repo"] == "me/demo"
     assert any(p.startswith("/api/spaces/me/demo/commit/") for _, p, _, _ in hub_standin.requests)
+    (space / "README.md").write_text("# demo without front matter\n")
+    hub.push_folder(space, "me/plain", repo_type="space", token=TOKEN, endpoint=hub_standin.url)
+    assert hub_standin.repos["me/plain"]["payload"]["sdk"] == "gradio"  # the fallback
 
 
 def test_no_token_and_bad_input_are_user_errors(folder, monkeypatch, tmp_path):

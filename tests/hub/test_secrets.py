@@ -199,6 +199,12 @@ def test_error_names_every_blocked_file_and_never_the_secret(folder, hub_standin
         push.check_no_tokens(folder)  # the staging steps' check, before a repo is known
 
 
+def test_redact_takes_tokens_out_of_error_messages():
+    org = "api" + "_org_" + rand(34, string.ascii_letters)
+    message = f"401 for {HF}: bad token ({org}); header Bearer {OWN}"
+    assert sec.redact(message, OWN) == "401 for hf_***: bad token (hf_***); header Bearer ***"
+
+
 @pytest.fixture(params=["peft-adapter", "metrics/imhi", "space"])
 def real_folder(request):
     if request.param == "peft-adapter":

@@ -1,5 +1,5 @@
-"""``phyassist export``: merged logits equal base + adapter, the GGUF loads back in transformers with the
-same answers, bad input is one line and leaves nothing behind, and the folder pushes.
+"""``phyassist export`` (train's merge, hub's card): merged logits equal base + adapter, the GGUF loads back in
+transformers with the same answers, bad input is one line and leaves nothing behind, and the folder pushes.
 
 Adapters get random ``lora_B`` (PEFT starts it at zero, which would make every merge trivially exact).
 The tiny Llama uses the SmolLM2 tokenizer, so its GGUF round trip covers the real 49k-token BPE; the
@@ -17,7 +17,8 @@ import torch
 from conftest import write_adapter_folder
 
 from phyassist.errors import UserError
-from phyassist.train.export import MARKER, ExportConfig, export
+from phyassist.hub.export import export
+from phyassist.train.export import MARKER, ExportConfig
 
 PROMPTS = ["I can't sleep and I feel anxious about work.", "What is a good way to calm down?",
            'Consider this post: "I feel alone lately." Question: Does the poster suffer from loneliness?']
@@ -124,14 +125,42 @@ def test_merged_logits_equal_base_plus_adapter_fp32(tiny_export, tiny_llama_dir,
     assert (merged - adapted).abs().max() <= 1e-5 * adapted.abs().max()
 
 
-def test_merged_logits_equal_base_plus_adapter_bf16(tiny_llama_dir, lora_adapter, smol_tokenizer, tmp_path):
+def test_merged_logits_equal_base_plus_adapter_bf16(tiny_llama_dir, lora_adapter, smol_tokenizer, tmp_path,
+                                                    monkeypatch):
+    import dataclasses
+
+    from huggingface_hub import ModelCard
+
+    from phyassist import models
+
+    # every preset is apache-2.0, as is the default: a base with another license shows the card takes the base's
+    resolve = models.resolve_base
+    monkeypatch.setattr(models, "resolve_base", lambda name: dataclasses.replace(resolve(name), license="llama3.2"))
     result = export(ExportConfig(adapter=str(lora_adapter), out=str(tmp_path / "bf16"), dtype="bfloat16"))
+    card = ModelCard.load(result.out / "README.md")
+    assert card.data.license == "llama3.2" and "| merged weights | bfloat16 |" in card.text
     ids = ids_of(smol_tokenizer)
     _, adapted = reference_logits(tiny_llama_dir, lora_adapter, ids, dtype=torch.bfloat16)
     merged = logits(result.out, ids)
     assert json.loads((result.out / "config.json").read_text())["dtype"] == "bfloat16"
     # bf16 keeps 8 bits of mantissa: W + BA rounded once against W and BA rounded apart, through 2 layers
     assert (merged - adapted).abs().max() <= 2e-2 * adapted.abs().max()
+
+
+def test_choose_dtype_follows_the_recipe_and_the_base():
+    """(merge dtype, saved dtype): a QLoRA adapter merges in the compute dtype its recipe trained in, a LoRA
+    adapter in the base's own dtype unless asked; float32 when neither says (the tiny base's own dtype)."""
+    from types import SimpleNamespace
+
+    from phyassist.train.export import choose_dtype
+
+    assert choose_dtype("auto", "nf4", {"bf16": True}, None) == ("bfloat16", "bfloat16")
+    assert choose_dtype("auto", "nf4", {"fp16": True}, None) == ("float16", "float16")
+    assert choose_dtype("float32", "fp4", {"bf16": True}, None) == ("bfloat16", "float32")
+    assert choose_dtype("auto", None, {}, SimpleNamespace(dtype="bfloat16")) == ("bfloat16", "bfloat16")
+    assert choose_dtype("auto", None, {}, SimpleNamespace(torch_dtype="torch.float16")) == ("float16", "float16")
+    assert choose_dtype("auto", None, {}, SimpleNamespace(dtype="int8")) == ("float32", "float32")
+    assert choose_dtype("float16", None, {"bf16": True}, SimpleNamespace(dtype="bfloat16")) == ("float16", "float16")
 
 
 def test_qlora_adapter_merges_into_its_dequantized_base(tiny_llama_dir, smol_tokenizer, tmp_path):
@@ -329,12 +358,17 @@ def test_out_holding_other_files_is_refused(lora_adapter, tmp_path):
     assert (tmp_path / "out" / "notes.txt").read_text() == "mine"
 
 
-def test_out_may_be_empty_or_a_previous_export(lora_adapter, tmp_path):
+def test_out_may_be_empty_or_a_previous_export(lora_adapter, tmp_path, capsys):
+    from phyassist.cli import main
+
     (tmp_path / "out").mkdir()
     export(ExportConfig(adapter=str(lora_adapter), out=str(tmp_path / "out")))
     (tmp_path / "out" / "stale.txt").write_text("from the previous export")
-    export(ExportConfig(adapter=str(lora_adapter), out=str(tmp_path / "out")))  # replaced as a whole
+    (tmp_path / "out" / "README.md").unlink()
+    assert main(["export", "--adapter", str(lora_adapter), "--out", str(tmp_path / "out")]) == 0  # replaced whole
     assert not (tmp_path / "out" / "stale.txt").exists() and (tmp_path / "out" / "model.safetensors").exists()
+    assert "# out\n" in (tmp_path / "out" / "README.md").read_text()  # the command writes the card
+    assert f"push it with: phyassist push {tmp_path / 'out'} --repo-id ORG/NAME" in capsys.readouterr().out
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 
@@ -361,10 +395,8 @@ def test_gguf_for_an_unsupported_architecture(tiny_mixtral_dir, tmp_path):
 
 
 def test_push_accepts_an_export_folder(tiny_export, hub_standin):
-    from phyassist.hub.push import push_folder, staged_files
+    from phyassist.hub.push import push_folder
 
-    staged = {p.relative_to(tiny_export.out).as_posix() for p in staged_files(tiny_export.out)}
-    assert staged == set(tiny_export.files)
     push_folder(tiny_export.out, "tester/tiny-merged", endpoint=hub_standin.url, token="hf_" + "Tst0" * 9)
     pushed = hub_standin.repos["tester/tiny-merged"]["files"]
     assert set(pushed) == set(tiny_export.files)

@@ -1,4 +1,5 @@
-"""The answer-positions-only LM head (phyassist.train.lm_head): same loss, gradients and metrics as trl's full path."""
+"""The answer-positions-only LM head (phyassist.train.lm_head, the trl patch, and train.cpu_logprob, its CPU
+kernel): same loss, gradients and metrics as trl's full path, and a patch that notices when trl changes."""
 
 from __future__ import annotations
 
@@ -82,9 +83,9 @@ def test_cpu_log_prob_matches_trl_function(autocast):
     import torch
     from trl.kernels import ChunkedLogProbFunction
 
-    from phyassist.train.lm_head import TOKEN_CHUNK, _cpu_log_prob_class
+    from phyassist.train.cpu_logprob import TOKEN_CHUNK, cpu_log_prob_class
 
-    cpu_fn = _cpu_log_prob_class()
+    cpu_fn = cpu_log_prob_class()
     torch.manual_seed(0)
     n, h, v = TOKEN_CHUNK + 37, 32, 700  # two token chunks
     hidden = torch.randn(n, h)
@@ -120,4 +121,32 @@ def test_enable_swaps_trls_log_prob_function_and_disable_restores_it():
     try:
         assert not hasattr(trl_utils._ChunkedLogProbFunction, "_phyassist_original")
     finally:
+        lm_head.enable()
+
+
+def test_trl_internals_are_the_ones_the_patch_was_written_for():
+    """Fails after a trl upgrade that changed what the patch replaces or how trl calls it: read the new code,
+    check the patch still holds, then update lm_head.TRL_EXPECTED."""
+    assert lm_head.trl_mismatches() == []
+    lm_head.enable()
+    assert lm_head.trl_mismatches() == []  # checks trl's own functions, not the patched ones
+
+
+def test_a_changed_trl_is_reported_and_left_unpatched(monkeypatch, caplog):
+    import trl.trainer.utils as trl_utils
+
+    lm_head.disable()
+    try:
+        original = trl_utils._use_triton
+        monkeypatch.setattr(trl_utils, "_use_triton", lambda device, backend=None: original(device))
+        changed = lm_head.trl_mismatches()
+        assert changed[0] == "trl.trainer.utils._use_triton takes ['device', 'backend'], not ['device']"
+        assert changed[1].startswith("trl.trainer.utils._use_triton has new source (sha256 ")
+        assert lm_head.enable() is False and "scores every position" in caplog.text
+        assert not hasattr(trl_utils._ChunkedLogProbFunction, "_phyassist_original")  # nothing half-patched
+        monkeypatch.setattr(trl_utils, "add_fused_lm_head", lambda model: None)
+        assert "trl.trainer.utils.add_fused_lm_head no longer calls `_use_triton(hidden_states.device)`" in \
+            lm_head.trl_mismatches()
+    finally:
+        monkeypatch.undo()
         lm_head.enable()
