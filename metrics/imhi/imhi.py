@@ -4,6 +4,7 @@ import datasets
 import evaluate
 
 # evaluate.load reads these imports and, if phyassist is missing, says to `pip install phyassist[metric]`
+from phyassist.citations import BIBTEX  # From: phyassist[metric]
 from phyassist.data.tasks import get_task  # From: phyassist[metric]
 from phyassist.errors import UserError  # From: phyassist[metric]
 from phyassist.evaluation.labels import (  # From: phyassist[metric]
@@ -14,14 +15,7 @@ from phyassist.evaluation.labels import (  # From: phyassist[metric]
 )
 from phyassist.evaluation.scores import classification_scores  # From: phyassist[metric]
 
-_CITATION = """\
-@inproceedings{yang2024mentallama,
-  title={MentaLLaMA: Interpretable Mental Health Analysis on Social Media with Large Language Models},
-  author={Yang, Kailai and Zhang, Tianlin and Kuang, Ziyan and Xie, Qianqian and Huang, Jimin and Ananiadou, Sophia},
-  booktitle={Proceedings of the ACM Web Conference 2024},
-  year={2024}
-}
-"""
+_CITATION = BIBTEX["yang2024mentallama"] + "\n"
 
 _DESCRIPTION = """\
 The IMHI benchmark (MentalLLaMA) scores a model's free-text answers to mental-health questions about
