@@ -322,7 +322,7 @@ def hub_standin(monkeypatch):
 
 
 # ---------------------------------------------------------------------------------------------------
-# Space (issue 6): two tiny LoRA adapters on the embedded SmolLM2, shared by test_space*.py.
+# Space: two tiny LoRA adapters on the embedded SmolLM2, shared by test_space*.py.
 # ---------------------------------------------------------------------------------------------------
 
 
@@ -363,8 +363,8 @@ def smol_adapters(smol_dir, tmp_path_factory) -> dict[str, Path]:
 @contextlib.contextmanager
 def one_torch_thread():
     """One intra-op thread while the block runs: on an oversubscribed CI box (2 cores, generation in a
-    Gradio worker thread, other processes) OpenMP spin-waiting made a 3-token SmolLM2 reply take 2-17 s
-    instead of 0.5 s. Restored afterwards so other tests keep their setting."""
+    Gradio worker thread, other processes) OpenMP threads spin-wait at every barrier and a short reply
+    stalls behind them. Restored afterwards so other tests keep their setting."""
     import torch
 
     before = torch.get_num_threads()
