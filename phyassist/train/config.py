@@ -14,7 +14,6 @@ publish`` uploads instead.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import inspect
 from dataclasses import InitVar, dataclass, field
 from pathlib import Path
@@ -151,7 +150,8 @@ class TrainConfig(SFTConfig):
             # `gradient_checkpointing` is transformers' deprecated alias; honour it from old recipes.
             self.activation_checkpointing = self.gradient_checkpointing
             self.gradient_checkpointing = None
-        self.requested = {name: getattr(self, name) for name in HARDWARE_FIELDS}  # what was asked: `auto`, None
+        # what was asked (`auto`, None) of the fields resolved below, for the saved recipe
+        self.requested = {name: getattr(self, name) for name in (*HARDWARE_FIELDS, *_BUILT_BY_TRAINING_ARGUMENTS)}
         self.hardware = resolve_hardware(self, self.base_preset)
         # the fields transformers and the training code read hold what this machine runs; base_dtype and
         # attn_implementation keep what was asked and are read from `hardware`
@@ -186,7 +186,7 @@ class TrainConfig(SFTConfig):
     def identity(self) -> dict:
         """What defines the run, for deciding whether an output folder holds this run or another one: the
         values it trains with (``auto`` as resolved here)."""
-        values = _recipe_values(self, {}, skip=_SECRET | _DERIVED | _BUILT_FROM_DEFAULT | {"use_cpu"})
+        values = _recipe_values(self, {}, skip=_SECRET | _DERIVED | set(_BUILT_BY_TRAINING_ARGUMENTS) | {"use_cpu"})
         return {k: v for k, v in values.items() if k not in NON_IDENTITY_FIELDS}
 
 
@@ -194,9 +194,9 @@ class TrainConfig(SFTConfig):
 _SECRET = {"hub_token"}
 # Set by TrainingArguments from other fields (eval_strategy; activation_checkpointing, which recipes hold).
 _DERIVED = {"do_eval", "gradient_checkpointing"}
-# Fields whose default TrainingArguments turns into a value (a list, a dict): saved when they differ from that,
-# and, with `use_cpu` (the machine's choice), not what defines a run.
-_BUILT_FROM_DEFAULT = {"accelerator_config", "debug"}
+# Fields TrainingArguments turns into an object or a list: a recipe saves what was asked; like `use_cpu` (the
+# machine's choice) they are not what defines a run.
+_BUILT_BY_TRAINING_ARGUMENTS = ("accelerator_config", "debug")
 _SFT_FIELDS = {f.name for f in dataclasses.fields(SFTConfig)}
 # SFTConfig fields TrainConfig declares again (its own default or help): always part of a recipe.
 _REDECLARED = set(inspect.get_annotations(TrainConfig)) & _SFT_FIELDS
@@ -233,18 +233,10 @@ def _recipe_values(cfg: TrainConfig, replace: dict, skip: set) -> dict:
         value = replace.get(f.name, value)
         if not _is_plain(value):
             continue
-        if f.name in _BUILT_FROM_DEFAULT:
-            if value == _built_default(f.name):
-                continue
-        elif f.name in sft and f.name not in _REDECLARED and value == _plain(_default(sft[f.name])):
+        if f.name in sft and f.name not in _REDECLARED and value == _plain(_default(sft[f.name])):
             continue
         out[f.name] = value
     return out
-
-
-@functools.cache
-def _built_default(name: str):
-    return TrainingArguments(output_dir="unused").to_dict()[name]
 
 
 def _default(f: dataclasses.Field):

@@ -215,7 +215,7 @@ def test_recipe_exclusions_name_real_fields():
     from phyassist.train import config
 
     names = {f.name for f in dataclasses.fields(config.TrainConfig)}
-    for group in (config.NON_IDENTITY_FIELDS, config._SECRET, config._DERIVED, config._BUILT_FROM_DEFAULT,
+    for group in (config.NON_IDENTITY_FIELDS, config._SECRET, config._DERIVED, set(config._BUILT_BY_TRAINING_ARGUMENTS),
                   set(NOT_IN_RECIPES), set(VALUES)):
         assert group <= names, group - names
     assert "hub_token" not in config.load_config(None, dataset="MultiWD").recipe_dict()
@@ -271,3 +271,19 @@ def test_train_command_looks_up_its_names_once(lookups, tmp_path):
     assert lookups == {"resolve_base": 1, "resolve_dataset": 1}
     assert cfg.base_preset.name == "smollm2-135m-instruct" and cfg.dataset_spec.name == "MultiWD"
     assert cfg.max_steps == 300  # the base's own recipe, found with that one look-up
+
+
+def test_saving_the_recipe_leaves_the_process_group_alone(monkeypatch):
+    """Building a TrainConfig sets accelerate's state (a CPU launch's gloo group, `use_cpu`); any TrainingArguments
+    built later, on the side, would reset it and leave each launched process alone."""
+    from accelerate.state import AcceleratorState
+
+    from phyassist.train.config import load_config
+
+    cfg = load_config(None, dataset="MultiWD", debug="underflow_overflow", accelerator_config={"split_batches": True})
+
+    def reset(*args, **kwargs):
+        raise AssertionError("accelerate's state was reset after the config set it")
+
+    monkeypatch.setattr(AcceleratorState, "_reset_state", staticmethod(reset))
+    assert cfg.recipe_dict()["debug"] == "underflow_overflow" and cfg.identity()
