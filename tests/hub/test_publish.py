@@ -21,6 +21,11 @@ EXPECTED = {"README.md", "adapter_config.json", "adapter_model.safetensors", "da
             "eval/base.json", "eval/adapter.json", ".eval_results/imhi.yaml", "tokenizer.json"}
 
 
+def _checkout(env: dict) -> dict:
+    """``env`` for a script run in a subprocess: it imports this checkout's phyassist, whatever is installed."""
+    return {**env, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))}
+
+
 def _files(folder: Path) -> set[str]:
     return {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
 
@@ -204,7 +209,7 @@ def test_publish_looks_up_its_names_once(data_dir, tiny_adapter_dir, tmp_path, m
 @pytest.mark.slow
 def test_train_and_push_dry_run_end_to_end(tmp_path, data_dir, hub_standin):
     out = tmp_path / "run"
-    env = {**os.environ, "PHYASSIST_DATA_DIR": str(data_dir), "HF_HUB_OFFLINE": "1"}
+    env = _checkout({**os.environ, "PHYASSIST_DATA_DIR": str(data_dir), "HF_HUB_OFFLINE": "1"})
     env.pop("HF_TOKEN", None)
     proc = subprocess.run(
         [sys.executable, str(REPO / "scripts" / "train_and_push.py"), "--dataset", "MultiWD", "--dry-run",
@@ -233,20 +238,21 @@ def test_train_and_push_dry_run_end_to_end(tmp_path, data_dir, hub_standin):
 
 def test_train_and_push_is_publish_under_its_own_name():
     proc = subprocess.run([sys.executable, str(REPO / "scripts" / "train_and_push.py"), "--dataset", "Nope"],
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=120, env=_checkout(dict(os.environ)))
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines()[-1] == (
         "train_and_push.py: error: unknown dataset 'Nope'; expected one of: DR, dreaddit, Irf, MultiWD, SAD, "
         "counsel-chat, final, all")
     help_text = subprocess.run([sys.executable, str(REPO / "scripts" / "train_and_push.py"), "--help"],
-                               capture_output=True, text=True, timeout=120).stdout
+                               capture_output=True, text=True, timeout=120, env=_checkout(dict(os.environ))).stdout
     assert help_text.startswith("usage: train_and_push.py ") and "--eval_limit" in help_text
+    assert "--lora_r" in help_text  # and every training flag
 
 
 def test_train_and_push_without_data_offline_stops_in_seconds(tmp_path):
     import time
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PHYASSIST_", "HF_"))}
+    env = _checkout({k: v for k, v in os.environ.items() if not k.startswith(("PHYASSIST_", "HF_"))})
     env.update(HOME=str(tmp_path), PHYASSIST_DATA_DIR=str(tmp_path / "nodata"), HF_HUB_OFFLINE="1")
     t0 = time.perf_counter()
     proc = subprocess.run([sys.executable, str(REPO / "scripts" / "train_and_push.py"), "--dataset", "MultiWD"],
