@@ -25,7 +25,7 @@ COMMANDS = {
               "fine-tune a LoRA/QLoRA adapter on a dataset"),
     "eval": ("phyassist.evaluation.run:EvalConfig", "phyassist.evaluation.run:main",
              "generate IMHI answers with a base model or adapter and score them"),
-    "publish": ("phyassist.hub.publish:PublishConfig", "phyassist.hub.publish:main",
+    "publish": ("phyassist.hub.publish:parse_args", "phyassist.hub.publish:main",
                 "train, evaluate base and adapter, write the model card, stage and push"),
     "push": ("phyassist.hub.push:PushConfig", "phyassist.hub.push:main",
              "push a staged adapter, metric module or Space folder to the Hub"),
@@ -57,7 +57,8 @@ def usage() -> str:
 
 def _parse(target, argv: list[str], prog: str, description: str):
     """A config dataclass goes through the shared parser; a command with a parser of its own (``train``,
-    whose default recipe depends on its flags) names that function instead."""
+    whose default recipe depends on its flags; ``publish``, which also takes every training flag) names that
+    function instead."""
     import dataclasses
 
     from .config import parse_config

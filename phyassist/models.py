@@ -10,7 +10,6 @@ training recipe (``phyassist.train.recipes`` finds it).
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import json
 import logging
@@ -18,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import UserError
-from .io import cache_dir
+from .io import cache_dir, sha256_file, write_json
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +91,12 @@ def resolve_base(name_or_path: str) -> BasePreset:
     )
 
 
+def as_preset(base: str | BasePreset) -> BasePreset:
+    """``base`` itself when a command already looked it up, else ``resolve_base(base)``: for library entry
+    points that take either."""
+    return base if isinstance(base, BasePreset) else resolve_base(base)
+
+
 # MoE models adapt the router `gate` (the seed's q,k,v,o,gate on Mixtral); transformers fuses the
 # experts into 3-D parameters that LoRA on modules does not reach.
 _MOE_TYPES = ("mixtral", "qwen2_moe", "qwen3_moe", "olmoe")
@@ -137,13 +142,7 @@ def _sha256(path: Path) -> str:
     key = f"{path}:{stat.st_size}:{stat.st_mtime_ns}"
     known = json.loads(memo.read_text()) if memo.exists() else {}
     if key not in known:
-        h = hashlib.sha256()
-        with open(path, "rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                h.update(chunk)
-        known[key] = h.hexdigest()
-        from .io import write_json
-
+        known[key] = sha256_file(path)
         write_json(memo, known)
     return known[key]
 
@@ -222,10 +221,10 @@ def fix_tokenizer(tokenizer, model=None):
     return tokenizer
 
 
-def load_tokenizer(name_or_path: str = DEFAULT_BASE):
+def load_tokenizer(name_or_path: str | BasePreset = DEFAULT_BASE):
     from transformers import AutoTokenizer
 
-    preset = resolve_base(name_or_path)
+    preset = as_preset(name_or_path)
     tokenizer = AutoTokenizer.from_pretrained(model_path(preset))
     return fix_tokenizer(tokenizer)
 
@@ -246,7 +245,7 @@ def bnb_config(quantization: str = "nf4", double_quant: bool = True, compute_dty
 
 
 def load_model_and_tokenizer(
-    name_or_path: str = DEFAULT_BASE,
+    name_or_path: str | BasePreset = DEFAULT_BASE,
     *,
     quantization: str | None = "auto",
     double_quant: bool = True,
@@ -255,7 +254,7 @@ def load_model_and_tokenizer(
     hub_fallback: bool = False,
     attn_implementation: str | None = None,
 ):
-    """Load a base model and its fixed tokenizer.
+    """Load a base model (a looked-up preset, or a preset name, Hub id or folder) and its fixed tokenizer.
 
     ``quantization="auto"`` uses the preset's default (4-bit NF4 for the big presets, none for the
     embedded one); ``None`` loads full precision; ``"nf4"``/``"fp4"`` force 4 bits. ``hub_fallback``:
@@ -264,7 +263,7 @@ def load_model_and_tokenizer(
     import torch
     from transformers import AutoModelForCausalLM
 
-    preset = resolve_base(name_or_path)
+    preset = as_preset(name_or_path)
     path = model_path(preset, hub_fallback)
     quant = preset.quantization if quantization == "auto" else quantization
     kwargs = {}

@@ -58,6 +58,30 @@ def data_dir() -> Path:
     return path
 
 
+@pytest.fixture
+def lookups(monkeypatch) -> dict:
+    """Counts of ``resolve_base`` and ``resolve_dataset`` calls from here on, wherever phyassist imported them."""
+    import functools
+    import inspect
+    import sys
+
+    from phyassist import models
+    from phyassist.data import loading
+
+    counts = {"resolve_base": 0, "resolve_dataset": 0}
+    for name, original in (("resolve_base", models.resolve_base), ("resolve_dataset", loading.resolve_dataset)):
+        @functools.wraps(original)
+        def counted(*args, _name=name, _original=original, **kwargs):
+            counts[_name] += 1
+            return _original(*args, **kwargs)
+
+        for module in [m for n, m in list(sys.modules.items()) if n.startswith("phyassist") and m is not None]:
+            # a module first imported under an earlier test's counter holds that counter: replace it too
+            if inspect.unwrap(getattr(module, name, None) or (lambda: None)) is original:
+                monkeypatch.setattr(module, name, counted)
+    return counts
+
+
 @pytest.fixture(scope="session")
 def smol_dir() -> Path:
     """The embedded SmolLM2-135M-Instruct converted to safetensors (converted once, then cached)."""

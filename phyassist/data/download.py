@@ -22,7 +22,7 @@ from pathlib import Path
 
 from ..errors import UserError
 from ..io import atomic_path, read_csv, retry, sha256_file
-from .loading import COUNSEL_CHAT_FILE, COUNSEL_COLUMNS, required_columns
+from .loading import COUNSEL_CHAT_FILE, COUNSEL_COLUMNS, DatasetSpec, required_columns
 from .tasks import TASKS, VARIANTS, split_file
 
 logger = logging.getLogger(__name__)
@@ -153,12 +153,12 @@ def download_all(dest, *, force: bool = False, only: str | None = None, verify: 
     return result
 
 
-def needed_files(dataset: str) -> list[str]:
+def needed_files(dataset: str | DatasetSpec) -> list[str]:
     """Release files (relative to the data folder) that training on ``dataset`` and evaluating it need:
     the training splits (validation alone when train.csv is one of the optional ones) and the test files."""
     from .loading import COUNSEL_CHAT, resolve_dataset
 
-    spec = resolve_dataset(dataset)
+    spec = dataset if isinstance(dataset, DatasetSpec) else resolve_dataset(dataset)
     out = []
     for comp in spec.components:
         if comp == COUNSEL_CHAT:
@@ -172,7 +172,7 @@ def needed_files(dataset: str) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def ensure_data(dataset: str, root=None) -> Path:
+def ensure_data(dataset: str | DatasetSpec, root=None) -> Path:
     """The data folder, once every file ``dataset`` needs is in it: fetched when missing (online), else
     a one-line error naming what is missing and how to get it. Runs before any model is loaded."""
     from huggingface_hub import constants
@@ -181,6 +181,7 @@ def ensure_data(dataset: str, root=None) -> Path:
 
     root = Path(root) if root else data_dir()
     missing = [rel for rel in needed_files(dataset) if not (root / rel).is_file()]
+    dataset = getattr(dataset, "name", dataset)  # a DatasetSpec a command looked up, or a name
     if not missing:
         return root
     how = ("run `phyassist data download` (needs internet), or set PHYASSIST_DATA_DIR to a folder that holds "

@@ -30,6 +30,7 @@ from .loading import (
     COUNSEL_CHAT,
     COUNSEL_CHAT_FILE,
     SPLITS,
+    DatasetSpec,
     data_dir,
     imhi_path,
     load_counsel_chat,
@@ -80,10 +81,11 @@ def _length_stats(rows: list[dict]) -> dict:
             "max": lengths[-1]}
 
 
-def prepare_dataset(name: str, *, variant: str = "instruction", seed: int = 42, val_fraction: float = 0.1,
+def prepare_dataset(name: str | DatasetSpec, *, variant: str = "instruction", seed: int = 42, val_fraction: float = 0.1,
                     max_chars: int | None = None, counsel_answers: str = "top", root=None,
                     base_model: str | None = None, context_tokens: int | None = None, decontaminate: bool = True):
-    """Load, clean and split a dataset or mixture; returns ``(DatasetDict, report)``.
+    """Load, clean and split a dataset or mixture (by name, or the ``DatasetSpec`` a command looked up);
+    returns ``(DatasetDict, report)``.
 
     ``max_chars`` drops train/validation rows whose prompt + answer exceed it (None: no limit; the
     report's ``char_length`` helps choose one). ``base_model`` drops those longer than its context
@@ -92,7 +94,7 @@ def prepare_dataset(name: str, *, variant: str = "instruction", seed: int = 42, 
     test set. See the module docstring for the cleaning policy.
     """
     check_variant(variant)
-    spec = resolve_dataset(name)
+    spec = name if isinstance(name, DatasetSpec) else resolve_dataset(name)
     if not 0 < val_fraction < 1:
         raise UserError(f"`val_fraction` must be between 0 and 1, got {val_fraction}")
     if max_chars is not None and max_chars <= 0:

@@ -22,11 +22,12 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from dataclasses import asdict, dataclass, field
+from dataclasses import InitVar, asdict, dataclass, field
 from pathlib import Path
 
 from ..data.tasks import TASKS, check_test_set, check_variant, get_task
 from ..errors import UserError
+from ..models import BasePreset
 from .bootstrap import RESAMPLES, SEED, intervals, stratified_sample
 from .scores import UNPARSED, average, classification_scores
 from .report import write_report
@@ -63,8 +64,11 @@ class EvalConfig:
     compare: str | None = field(default=None, metadata={"help": "Another run's results.json to plot against."})
     bootstrap_resamples: int = field(default=RESAMPLES, metadata={"help": "Bootstrap resamples of the score intervals."})
     bootstrap_seed: int = field(default=SEED, metadata={"help": "Seed of the bootstrap resamples."})
+    # What `base_model` names, when the command already looked it up (not a flag, not a recipe key).
+    base_preset: InitVar[BasePreset | None] = None
 
-    def __post_init__(self):
+    def __post_init__(self, base_preset: BasePreset | None = None):
+        self.base_preset = base_preset
         if isinstance(self.datasets, str):
             self.datasets = [self.datasets]
         self.datasets = [d.strip() for item in self.datasets for d in str(item).split(",") if d.strip()]
@@ -121,10 +125,11 @@ def load_for_eval(cfg: EvalConfig, device_map=None):
     from ..models import DEFAULT_BASE, load_model_and_tokenizer, model_path, resolve_base
     from .generation import model_identity
 
-    base = cfg.base_model or (adapter_base(cfg.adapter) if cfg.adapter else DEFAULT_BASE)
-    preset = resolve_base(base)
-    # a Hub id of a preset (e.g. HuggingFaceTB/SmolLM2-135M-Instruct) resolves to the embedded copy
-    model, tokenizer = load_model_and_tokenizer(base, device_map=device_map)
+    preset = cfg.base_preset
+    if preset is None:  # the command's one look-up of the base
+        base = cfg.base_model or (adapter_base(cfg.adapter) if cfg.adapter else DEFAULT_BASE)
+        preset = resolve_base(base)  # a Hub id of a preset (HuggingFaceTB/SmolLM2-135M-Instruct): the embedded copy
+    model, tokenizer = load_model_and_tokenizer(preset, device_map=device_map)
     if device_map is None and getattr(model, "hf_device_map", None) is None:
         import torch
 

@@ -216,6 +216,9 @@ def build_card(adapter_dir: str | Path, base_results: dict, adapter_results: dic
     summary = metrics.get("summary", {k: v for k, v in metrics.items() if not isinstance(v, (list, dict))})
     config_path = adapter_dir / "phyassist_config.yaml"
     config = (yaml.safe_load(config_path.read_text(encoding="utf-8")) or {}) if config_path.exists() else {}
+    from ..train.hardware import resolved_recipe
+
+    config = resolved_recipe(config)  # the values trained with: each `auto` as it resolved
     method = "QLoRA" if str(summary.get("quantization", config.get("quantization", ""))).lower() in ("qlora", "nf4", "fp4") else "LoRA"
     tasks = list(adapter_results.get("tasks", {}))
     model_name = repo_id.split("/")[-1]

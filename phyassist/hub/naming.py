@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import re
 
-from ..models import resolve_base
+from ..models import BasePreset, as_preset
 
 ORG = "phyassist"  # the organisation the project's own adapters, metric and benchmark live under
 
 
-def adapter_repo_name(base_model: str, dataset: str) -> str:
+def adapter_repo_name(base_model: str | BasePreset, dataset: str) -> str:
     """``phyassist-<last part of the base's Hub id>-<dataset>``, e.g. ``phyassist-smollm2-135m-instruct-final``."""
-    base = resolve_base(base_model).hub_id.rstrip("/").split("/")[-1]
+    base = as_preset(base_model).hub_id.rstrip("/").split("/")[-1]
     # a Hub repo name allows letters, digits, '-', '_' and '.'; anything else (a space in a folder name) becomes '-'
     return re.sub(r"[^a-z0-9._-]+", "-", f"phyassist-{base}-{dataset}".lower())
 

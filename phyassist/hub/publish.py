@@ -1,7 +1,8 @@
 """The publishing pipeline: train, evaluate base and adapter, render the card, stage, push.
 
 ``publish(PublishConfig(dataset="MultiWD"))`` trains with the base's recipe
-(``phyassist.train.recipes``), evaluates the base model and the adapter on the IMHI test set (or the
+(``phyassist.train.recipes``) and the training fields it is given (``training``: every ``TrainConfig``
+field, ``phyassist train``'s flags), evaluates the base model and the adapter on the IMHI test set (or the
 same seeded label-stratified sample of ``eval_limit`` rows per task) with ``phyassist.evaluation``,
 compares them with a paired bootstrap (``evaluation.bootstrap.compare_runs``), and ``stage``s a repo folder: the
 adapter files, ``README.md`` (the model card), ``eval/{base,adapter}.json``, ``f1_chart.png`` and
@@ -18,12 +19,14 @@ import logging
 import re
 import shutil
 import time
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from ..config import Nested, construct, field_names, parse_values
+from ..data.loading import resolve_dataset
 from ..errors import UserError
-from ..models import DEFAULT_BASE, resolve_base
+from ..models import DEFAULT_BASE, BasePreset, resolve_base
 from .naming import adapter_repo_name
 from .push import check_repo_id
 
@@ -47,37 +50,69 @@ _SKIP = ("training_args.bin", "optimizer.pt", "scheduler.pt", "rng_state.pth", "
 
 @dataclass
 class PublishConfig:
-    """What ``phyassist publish`` runs; the fields are its flags and its recipe keys."""
+    """What ``phyassist publish`` runs; the fields are its flags and its recipe keys, and ``training`` takes every
+    other ``TrainConfig`` field (``phyassist train``'s flags and recipe keys) for the training run."""
 
     dataset: str | None = field(default=None, metadata={"help": "IMHI task (e.g. MultiWD), mixture (final, all) or counsel-chat."})
     base_model: str = field(default=DEFAULT_BASE, metadata={"help": "Preset, Hub id or local model folder."})
     repo_id: str | None = field(default=None, metadata={"help": "ORG/NAME; default <your user>/phyassist-<base>-<dataset>."})
     private: bool = field(default=False, metadata={"help": "Create the repo private."})
-    max_steps: int | None = field(default=None, metadata={
-        "help": "Training steps; default: the base's recipe (60 for the embedded base), else the training default."})
     eval_limit: int | None = field(default=None, metadata={
         "help": "Test rows per task for base and adapter: a seeded sample stratified by gold label (not the first N); "
                 f"0 = all; default {DEFAULT_CPU_EVAL_LIMIT} on a CPU, all on a GPU."})
-    output_dir: str | None = field(default=None, metadata={"help": "Default outputs/phyassist-<base>-<dataset>."})
+    output_dir: str | None = field(default=None, metadata={
+        "help": "Default outputs/phyassist-<base>-<dataset>; the adapter trains into OUTPUT_DIR/adapter."})
     dry_run: bool = field(default=False, metadata={"help": "Stage everything, push nothing."})
-    report_to: str | None = field(default=None, metadata={
-        "help": "Experiment trackers for the training run: none, or some of tensorboard, trackio, wandb "
-                "(comma-separated; default: the recipe's, none); the card names or links the run, and "
-                "TensorBoard logs are staged under runs/."})
+    # TrainConfig fields over the base's recipe, e.g. {"max_steps": 2, "lora_r": 8}; the command line fills it
+    training: InitVar[dict | None] = None
 
-    def __post_init__(self):
+    def __post_init__(self, training: dict | None = None):
         if not self.dataset:
             raise UserError("`dataset` is required (e.g. --dataset MultiWD); see `phyassist data list`")
-        from ..data.loading import resolve_dataset
-
-        resolve_dataset(self.dataset)  # unknown dataset -> UserError now, not after minutes of work
-        resolve_base(self.base_model)
-        if self.max_steps is not None and self.max_steps <= 0:
-            raise UserError(f"`max_steps` must be positive, got {self.max_steps}.")
+        # the command's one look-up of its names (unknown ones fail now, not after minutes of work);
+        # everything below is given these objects
+        self.dataset_spec = resolve_dataset(self.dataset)
+        self.base_preset = resolve_base(self.base_model)
         if self.eval_limit is not None and self.eval_limit < 0:
             raise UserError(f"`eval_limit` must be 0 (all rows) or positive, got {self.eval_limit}.")
         if self.repo_id is not None:
             check_repo_id(self.repo_id)
+        self.training = dict(training or {})
+        for key in self.training:
+            if key in field_names(PublishConfig):
+                raise UserError(f"`{key}` is a publish setting, not a training one; set it outside `training`")
+        self.train_config = training_config(self)
+
+    @property
+    def out(self) -> Path:
+        """The output folder: ``output_dir``, or outputs/ plus the adapter repo's name."""
+        return Path(self.output_dir or Path("outputs") / adapter_repo_name(self.base_preset, self.dataset))
+
+
+def parse_args(argv, prog: str = "phyassist publish") -> tuple[PublishConfig, bool]:
+    """``phyassist publish``'s command line: the PublishConfig fields and every other TrainConfig field, as flags
+    and as keys of the one ``--config`` YAML; an unknown flag or key is a one-line error."""
+    from ..train.config import TrainConfig, own_fields
+
+    training = Nested("training", TrainConfig, "Every `phyassist train` flag (and recipe key) for the training "
+                                               "run; unset ones come from the base's recipe.")
+    values, verbose = parse_values(
+        PublishConfig, argv, prog=prog, nested=training, own=[*field_names(PublishConfig), *own_fields()],
+        description="Train, evaluate base and adapter, write the model card, stage and push.")
+    return construct(PublishConfig, values), verbose
+
+
+def training_config(cfg: PublishConfig):
+    """The training run's ``TrainConfig``: the base's recipe < the CPU profile (embedded base, no GPU)
+    < ``cfg.training``."""
+    from ..train.config import load_config
+    from ..train.recipes import find_recipe
+
+    recipe = find_recipe(cfg.base_preset, cfg.dataset)
+    logger.info("Training recipe: %s", recipe or "TrainConfig defaults")
+    overrides = {**(CPU_TRAIN_OVERRIDES if on_cpu(cfg.base_preset) else {}), **cfg.training}
+    return load_config(recipe, **overrides, dataset=cfg.dataset, base_model=cfg.base_model,
+                       output_dir=str(cfg.out / "adapter"), dataset_spec=cfg.dataset_spec, base_preset=cfg.base_preset)
 
 
 @dataclass
@@ -90,11 +125,11 @@ class PublishResult:
     timings: dict[str, float] = field(default_factory=dict)  # phase -> seconds
 
 
-def on_cpu(base_model: str) -> bool:
+def on_cpu(base: BasePreset) -> bool:
     """True for the embedded base without a GPU: the run gets the small CPU profile."""
     import torch
 
-    return not torch.cuda.is_available() and resolve_base(base_model).embedded
+    return not torch.cuda.is_available() and base.embedded
 
 
 def _strip_paths(obj, hub_id: str):
@@ -179,7 +214,7 @@ def stage_hub_id(stage_dir: Path) -> str:
 def _resolve_repo_id(cfg: PublishConfig, token: str | None) -> str:
     if cfg.repo_id:
         return cfg.repo_id
-    name = adapter_repo_name(cfg.base_model, cfg.dataset)
+    name = adapter_repo_name(cfg.base_preset, cfg.dataset)
     if token and not cfg.dry_run:
         try:
             from huggingface_hub import HfApi
@@ -194,11 +229,8 @@ def publish(cfg: PublishConfig) -> PublishResult:
     """Train, evaluate, stage and (with a token, unless ``dry_run``) push; see the module docstring."""
     from huggingface_hub import constants
 
-    from ..data.loading import resolve_dataset
     from ..evaluation.bootstrap import compare_runs
     from ..evaluation.run import EvalConfig, run_eval
-    from ..train.config import load_config
-    from ..train.recipes import find_recipe
     from ..train.rundir import is_finished
     from ..train.trainer import train
     from . import push
@@ -206,7 +238,7 @@ def publish(cfg: PublishConfig) -> PublishResult:
     timings, clock = {}, time.perf_counter()
     from ..data.download import ensure_data
 
-    ensure_data(cfg.dataset)  # missing data: fetched, or one line, before any model is loaded
+    ensure_data(cfg.dataset_spec)  # missing data: fetched, or one line, before any model is loaded
 
     def lap(name: str) -> None:
         nonlocal clock
@@ -217,26 +249,23 @@ def publish(cfg: PublishConfig) -> PublishResult:
 
     token = push.get_token()
     repo_id = _resolve_repo_id(cfg, token)
-    out = Path(cfg.output_dir or Path("outputs") / adapter_repo_name(cfg.base_model, cfg.dataset))
-    cpu = on_cpu(cfg.base_model)
-    recipe = find_recipe(cfg.base_model, cfg.dataset)
-    logger.info("Training recipe: %s", recipe or "TrainConfig defaults")
-    train_cfg = load_config(recipe, dataset=cfg.dataset, base_model=cfg.base_model, output_dir=str(out / "adapter"),
-                            max_steps=cfg.max_steps, report_to=cfg.report_to, **(CPU_TRAIN_OVERRIDES if cpu else {}))
+    out = cfg.out
+    cpu = on_cpu(cfg.base_preset)
+    train_cfg = cfg.train_config
     if is_finished(out / "adapter", train_cfg.identity()):
         logger.info("Reusing the finished training run in %s (delete it to train again)", out / "adapter")
         adapter_dir = out / "adapter"
     else:
         adapter_dir = Path(train(train_cfg).output_dir)
     lap("train")
-    tasks = resolve_dataset(cfg.dataset).eval_tasks
+    tasks = cfg.dataset_spec.eval_tasks
     limit = (DEFAULT_CPU_EVAL_LIMIT if cpu else None) if cfg.eval_limit is None else (cfg.eval_limit or None)
     eval_kwargs = {"max_new_tokens": CPU_MAX_NEW_TOKENS, "batch_size": CPU_EVAL_BATCH_SIZE} if cpu else {}
     scores = {}
     for name, adapter in (("base", None), ("adapter", str(adapter_dir))):
         run_eval(EvalConfig(adapter=adapter, base_model=cfg.base_model, datasets=tasks, limit=limit,
                             out_dir=str(out / "eval" / name), variant="instruction", bart_score=False,
-                            **eval_kwargs))
+                            **eval_kwargs, base_preset=cfg.base_preset))
         # read back what was written rather than trusting the return value's shape
         scores[name] = json.loads((out / "eval" / name / "results.json").read_text(encoding="utf-8"))
         lap(f"eval {name}")
@@ -262,7 +291,7 @@ def publish(cfg: PublishConfig) -> PublishResult:
 
 def main(cfg: PublishConfig) -> int:
     """``phyassist publish``: run the pipeline and say what was pushed, or how to push the staged folder."""
-    logger.info("Config: %s", cfg)
+    logger.info("Config: %s, training %s", cfg, cfg.training or "as the recipe")
     result = publish(cfg)
     print("time (s): " + ", ".join(f"{k} {v}" for k, v in result.timings.items())
           + f", total {sum(result.timings.values()):.1f}")

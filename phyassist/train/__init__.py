@@ -1,6 +1,7 @@
 """The training part: a LoRA/QLoRA adapter from a dataset, a recipe and flags.
 
-It owns ``TrainConfig`` (trl's ``SFTConfig`` plus phyassist's fields: ``config``), the recipe lookup
+It owns ``TrainConfig`` (trl's ``SFTConfig`` plus phyassist's fields: ``config``), what its ``auto``
+settings become on this machine (``hardware``), the recipe lookup
 (``recipes``), the training rows (``splits``), base loading for training and the peft config
 (``lora``), trl's compact LM head on CPUs (``lm_head``), run folders and resume (``rundir``) and the
 run itself (``trainer``; ``trainer.main`` is ``phyassist train``), experiment trackers (``tracking``),

@@ -2,40 +2,38 @@
 
 Its fields are the flags of ``phyassist train`` and the keys of recipe YAML files (parsed by
 ``phyassist.config``). A non-positive size or an unknown choice is a one-line ``UserError`` naming
-the field. "auto" values (``bf16``, ``activation_checkpointing``) are resolved here from the
-hardware; ``max_length`` is resolved later from the data (``phyassist.train.trainer``). The Trainer's
-own Hub upload (``push_to_hub``, ``hub_*``) is refused: it would send the output folder unscanned, and a
-``hub_token`` would sit in every checkpoint's pickled arguments; ``phyassist publish`` uploads instead.
+the field. Building one looks up its dataset and base model once (``dataset_spec``, ``base_preset``)
+and resolves its ``auto`` settings for this machine in ``phyassist.train.hardware`` (``hardware``);
+``max_length`` is resolved later from the data (``phyassist.train.trainer``). ``recipe_dict()`` is
+the recipe a run saves: ``auto`` where it was asked, with a ``resolved`` mapping beside it. The
+Trainer's own Hub upload (``push_to_hub``, ``hub_*``) is refused: it would send the output folder
+unscanned, and a ``hub_token`` would sit in every checkpoint's pickled arguments; ``phyassist
+publish`` uploads instead.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+import inspect
+from dataclasses import InitVar, dataclass, field
 from pathlib import Path
 
 from transformers import TrainingArguments
 from trl import SFTConfig
 
-from ..config import build_config, parse_config
+from ..config import build_config, construct, parse_values
+from ..data.loading import DatasetSpec, resolve_dataset
 from ..errors import UserError
-from ..models import DEFAULT_BASE
+from ..models import DEFAULT_BASE, BasePreset, resolve_base
+from .hardware import FIELDS as HARDWARE_FIELDS
+from .hardware import resolve_hardware
 
 # Fields that do not change what is trained: a rerun differing only in these resumes the same run.
 NON_IDENTITY_FIELDS = {
-    "output_dir", "resume", "overwrite", "num_threads", "logging_dir", "logging_steps", "logging_first_step", "save_steps",
+    "output_dir", "resume", "overwrite", "num_threads", "logging_steps", "logging_first_step", "save_steps",
     "save_total_limit", "report_to", "disable_tqdm", "dataloader_num_workers", "run_name", "eval_steps",
     "save_strategy", "eval_strategy", "logging_strategy",
 }
-
-
-def cpu_has_bf16() -> bool:
-    """True when the CPU does bf16 matmuls in hardware (AMX or AVX512-BF16); emulated bf16 is ~5x slower."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text().split()
-    except OSError:
-        return False
-    return "amx_bf16" in flags or "avx512_bf16" in flags
 
 
 @dataclass(repr=False)
@@ -87,7 +85,7 @@ class TrainConfig(SFTConfig):
     # SFTConfig fields whose defaults differ for phyassist.
     output_dir: str | None = field(default=None, metadata={"help": "Adapter folder; default runs/<base>-<dataset>."})
     learning_rate: float = field(default=2e-4, metadata={"help": "Peak learning rate (AdamW)."})
-    # fp32 LoRA activations of SmolLM2 take ~2.5 MB per token: 4 x ~330 tokens is ~3.5 GB, 8 was ~10 GB.
+    # fp32 LoRA activations of SmolLM2 take about 2.5 MB per token: 4 x 330 tokens = 3.3 GB per micro-batch.
     per_device_train_batch_size: int = field(
         default=4, metadata={"help": "Examples per device per micro-batch.", "aliases": ["--batch-size"]})
     gradient_accumulation_steps: int = field(
@@ -115,7 +113,11 @@ class TrainConfig(SFTConfig):
     warmup_steps: float = field(default=0.03, metadata={"help": "Warmup steps, or a fraction of all steps if < 1."})
     seed: int = field(default=42, metadata={"help": "Seed for sampling, splits and initialisation."})
 
-    def __post_init__(self):
+    # What `dataset` and `base_model` name, when the command already looked them up (not flags, not recipe keys).
+    dataset_spec: InitVar[DatasetSpec | None] = None
+    base_preset: InitVar[BasePreset | None] = None
+
+    def __post_init__(self, dataset_spec: DatasetSpec | None = None, base_preset: BasePreset | None = None):
         _refuse_trainer_push(self)
         if not self.dataset:
             raise UserError("`dataset` is required (e.g. --dataset MultiWD); see `phyassist data list`")
@@ -141,32 +143,22 @@ class TrainConfig(SFTConfig):
         self.quantization = str(self.quantization).lower()
         if self.quantization not in ("auto", "none", "nf4", "fp4"):
             raise UserError(f"`quantization` must be 'auto', 'none', 'nf4' or 'fp4', got {self.quantization!r}.")
-        from ..data.loading import resolve_dataset
-        from ..models import resolve_base
-
-        resolve_dataset(self.dataset)  # unknown dataset -> UserError now
-
-        preset = resolve_base(self.base_model)  # unknown preset -> UserError now, not after data prep
-        if self.quantization == "auto":
-            self.quantization = preset.quantization or "none"
-        import torch
-
-        cuda = torch.cuda.is_available()
-        if self.bf16 is None:
-            self.bf16 = (not self.fp16) and (torch.cuda.is_bf16_supported() if cuda else cpu_has_bf16())
+        # unknown names -> UserError now, not after data prep; below the command line these objects are passed on
+        self.dataset_spec = dataset_spec or resolve_dataset(self.dataset)
+        self.base_preset = base_preset or resolve_base(self.base_model)
         if self.activation_checkpointing is None:
             # `gradient_checkpointing` is transformers' deprecated alias; honour it from old recipes.
             self.activation_checkpointing = self.gradient_checkpointing
             self.gradient_checkpointing = None
-        if self.activation_checkpointing is None:
-            # On a CPU with a small model the recompute costs ~30% time and memory is not the limit.
-            self.activation_checkpointing = cuda or self.quantization != "none"
-        if not cuda:
-            self.dataloader_pin_memory = False  # nothing to pin to; avoids a warning per epoch
-            # CPU-only: a torchrun/accelerate launch becomes a gloo group (MULTI_CPU) instead of N lone processes
-            self.use_cpu = True
+        # what was asked (`auto`, None) of the fields resolved below, for the saved recipe
+        self.requested = {name: getattr(self, name) for name in (*HARDWARE_FIELDS, *_BUILT_BY_TRAINING_ARGUMENTS)}
+        self.hardware = resolve_hardware(self, self.base_preset)
+        # the fields transformers and the training code read hold what this machine runs; base_dtype and
+        # attn_implementation keep what was asked and are read from `hardware`
+        for name in ("quantization", "bf16", "activation_checkpointing", "use_cpu", "dataloader_pin_memory"):
+            setattr(self, name, getattr(self.hardware, name))
         if self.output_dir is None:
-            self.output_dir = str(Path("runs") / f"{Path(preset.name).name}-{self.dataset}")
+            self.output_dir = str(Path("runs") / f"{Path(self.base_preset.name).name}-{self.dataset}")
         from .tracking import check_trackers
 
         self.report_to = check_trackers(self.report_to) or "none"  # a missing tracker package: one line now
@@ -184,42 +176,30 @@ class TrainConfig(SFTConfig):
         return self.quantization in ("nf4", "fp4")
 
     def recipe_dict(self) -> dict:
-        """All phyassist fields plus the SFTConfig fields set away from their defaults: a loadable recipe."""
-        base = {f.name: f for f in dataclasses.fields(SFTConfig)}
-        serialized = self.to_dict()
-        out = {}
-        for f in dataclasses.fields(self):
-            if not f.init or f.name.startswith("_") or f.name not in serialized:
-                continue
-            if f.name in _DERIVED:
-                continue
-            # to_dict masks every *_token field; only the hub token is secret
-            value = getattr(self, f.name) if f.name.endswith("_token") else serialized[f.name]
-            if not _is_plain(value):
-                continue
-            if f.name in base and f.name not in _OVERRIDDEN:
-                default = base[f.name].default
-                if default is dataclasses.MISSING or value == _plain(default):
-                    continue
-            out[f.name] = value
+        """The recipe a run saves (loadable with ``--config``): every phyassist field and the SFTConfig fields
+        set away from their defaults or redeclared here, with ``auto`` where it was asked and ``resolved``
+        (what the hardware settings became on this machine; loading skips it) beside them."""
+        out = _recipe_values(self, self.requested, skip=_SECRET | _DERIVED)
+        out["resolved"] = self.hardware.as_dict()
         return out
 
     def identity(self) -> dict:
-        """What defines the run, for deciding whether an output folder holds this run or another one."""
-        return {k: v for k, v in self.recipe_dict().items() if k not in NON_IDENTITY_FIELDS}
+        """What defines the run, for deciding whether an output folder holds this run or another one: the
+        values it trains with (``auto`` as resolved here)."""
+        values = _recipe_values(self, {}, skip=_SECRET | _DERIVED | set(_BUILT_BY_TRAINING_ARGUMENTS) | {"use_cpu"})
+        return {k: v for k, v in values.items() if k not in NON_IDENTITY_FIELDS}
 
 
-# Set by TrainingArguments itself, or secret: never part of a recipe.
-_DERIVED = {"hub_token", "use_cpu", "accelerator_config", "debug", "do_eval", "gradient_checkpointing", "logging_dir"}
-
-_OVERRIDDEN = {
-    "output_dir", "learning_rate", "per_device_train_batch_size", "gradient_accumulation_steps", "per_device_eval_batch_size", "max_length",
-    "completion_only_loss", "bf16", "activation_checkpointing", "train_sampling_strategy", "logging_steps", "save_steps",
-    "save_total_limit", "eval_strategy", "eval_steps", "report_to", "warmup_steps", "seed",
-}
-
-
+# Secret: never part of a recipe.
+_SECRET = {"hub_token"}
+# Set by TrainingArguments from other fields (eval_strategy; activation_checkpointing, which recipes hold).
+_DERIVED = {"do_eval", "gradient_checkpointing"}
+# Fields TrainingArguments turns into an object or a list: a recipe saves what was asked; like `use_cpu` (the
+# machine's choice) they are not what defines a run.
+_BUILT_BY_TRAINING_ARGUMENTS = ("accelerator_config", "debug")
 _SFT_FIELDS = {f.name for f in dataclasses.fields(SFTConfig)}
+# SFTConfig fields TrainConfig declares again (its own default or help): always part of a recipe.
+_REDECLARED = set(inspect.get_annotations(TrainConfig)) & _SFT_FIELDS
 # The Trainer's Hub upload: push_to_hub and the hub_* fields that only matter with it.
 _HUB_FIELDS = ("push_to_hub", *sorted(name for name in _SFT_FIELDS if name.startswith("hub_")))
 
@@ -237,6 +217,30 @@ def _positive(cfg, name):
     value = getattr(cfg, name)
     if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
         raise UserError(f"`{name}` must be positive, got {value}.")
+
+
+def _recipe_values(cfg: TrainConfig, replace: dict, skip: set) -> dict:
+    """The recipe of ``cfg`` with ``replace`` over its values: phyassist's fields and the SFTConfig fields
+    that are redeclared or away from their default, leaving out ``skip`` and values YAML cannot hold."""
+    sft = {f.name: f for f in dataclasses.fields(SFTConfig)}
+    serialized = cfg.to_dict()
+    out = {}
+    for f in dataclasses.fields(cfg):
+        if not f.init or f.name.startswith("_") or f.name not in serialized or f.name in skip:
+            continue
+        # to_dict masks every *_token field; only the hub token is secret
+        value = getattr(cfg, f.name) if f.name.endswith("_token") else serialized[f.name]
+        value = replace.get(f.name, value)
+        if not _is_plain(value):
+            continue
+        if f.name in sft and f.name not in _REDECLARED and value == _plain(_default(sft[f.name])):
+            continue
+        out[f.name] = value
+    return out
+
+
+def _default(f: dataclasses.Field):
+    return f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
 
 
 def _is_plain(value) -> bool:
@@ -260,9 +264,12 @@ def own_fields() -> list[str]:
     return [f.name for f in dataclasses.fields(TrainConfig) if f.name not in _SFT_FIELDS]
 
 
-def load_config(recipe: str | Path | None = None, **overrides) -> TrainConfig:
-    """Defaults < ``recipe`` YAML < ``overrides`` (None values are ignored), validated."""
-    return build_config(TrainConfig, recipe, own_fields(), **overrides)
+def load_config(recipe: str | Path | None = None, *, dataset_spec: DatasetSpec | None = None,
+                base_preset: BasePreset | None = None, **overrides) -> TrainConfig:
+    """Defaults < ``recipe`` YAML < ``overrides`` (None values are ignored), validated. ``dataset_spec`` and
+    ``base_preset``: what ``dataset`` and ``base_model`` name, when the caller already looked them up."""
+    init = dict(dataset_spec=dataset_spec, base_preset=base_preset)
+    return build_config(TrainConfig, recipe, own_fields(), init=init, **overrides)
 
 
 def parse_args(argv, prog: str = "phyassist train") -> tuple[TrainConfig, bool]:
@@ -270,8 +277,16 @@ def parse_args(argv, prog: str = "phyassist train") -> tuple[TrainConfig, bool]:
     base model's own recipe applies (``phyassist.train.recipes``), not the bare defaults."""
     from .recipes import find_recipe
 
-    def default_recipe(values: dict):
-        return find_recipe(values.get("base_model") or DEFAULT_BASE, values.get("dataset")) if values.get("dataset") else None
+    looked_up: dict[str, BasePreset] = {}
 
-    return parse_config(TrainConfig, argv, prog=prog, description="Fine-tune a LoRA/QLoRA adapter on a dataset.",
-                        own=own_fields(), default_recipe=default_recipe)
+    def default_recipe(values: dict):
+        if not values.get("dataset"):
+            return None
+        name = values.get("base_model") or DEFAULT_BASE
+        looked_up[name] = resolve_base(name)
+        return find_recipe(looked_up[name], values["dataset"])
+
+    values, verbose = parse_values(TrainConfig, argv, prog=prog, own=own_fields(), default_recipe=default_recipe,
+                                   description="Fine-tune a LoRA/QLoRA adapter on a dataset.")
+    # the base was looked up to find its recipe: the config gets that preset instead of a second look-up
+    return construct(TrainConfig, values, base_preset=looked_up.get(values.get("base_model"))), verbose

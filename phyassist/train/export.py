@@ -121,8 +121,10 @@ def _recipe(adapter: Path) -> dict:
     path = adapter / "phyassist_config.yaml"
     if not path.is_file():
         return {}
+    from .hardware import resolved_recipe
+
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        return resolved_recipe(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
     except yaml.YAMLError:
         raise UserError(f"{path}: not valid YAML; expected the recipe `phyassist train` wrote") from None
 

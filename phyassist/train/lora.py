@@ -1,6 +1,6 @@
 """LoRA/QLoRA plumbing: which modules to adapt, the peft config, and loading a base for training.
 
-Targets come from the config, else from ``resolve_base`` (presets; local folders by architecture:
+Targets come from the config, else from the base preset (presets; local folders by architecture:
 Llama-like = attention + MLP projections, Mixtral-like MoE = attention + the router ``gate`` as in
 the seed recipe; transformers fuses Mixtral's experts into 3-D parameters, which peft reaches only
 through ``target_parameters``, so experts stay frozen as the seed left them). This module also keeps
@@ -59,28 +59,16 @@ def lora_config(cfg, preset: BasePreset, model=None):
 
 
 def base_dtype(cfg):
-    """The frozen base's dtype. GPUs: the training precision. CPUs: bf16 when bf16 training runs on hardware
-    bf16 (``cfg.bf16`` is only on there by default): autocast would otherwise cast every frozen weight and every
-    activation between fp32 and bf16 on each call, and run the element-wise work in fp32. The LoRA weights and
-    their optimizer state stay fp32 either way (peft upcasts adapters). 4-bit bases compute in bf16 with
-    ``cfg.bf16``. ``cfg.base_dtype`` overrides."""
+    """The frozen base's torch dtype, as ``phyassist.train.hardware`` chose it for this machine."""
     import torch
 
-    if cfg.base_dtype != "auto":
-        return getattr(torch, cfg.base_dtype)
-    if torch.cuda.is_available():
-        return torch.bfloat16 if cfg.bf16 else torch.float16 if cfg.fp16 else torch.float32
-    return torch.bfloat16 if cfg.bf16 else torch.float32
+    return getattr(torch, cfg.hardware.base_dtype)
 
 
 def attention_kernel(cfg) -> str | None:
-    """The ``attn_implementation`` to load with (None: transformers' choice). 'auto' is ``cpu_attention`` for bf16
-    training on CPUs, where sdpa's flash kernel was a quarter of the step; 4-bit bases and GPUs keep transformers'."""
-    import torch
-
-    name = cfg.attn_implementation
-    if name == "auto":
-        name = "phyassist_cpu" if (cfg.bf16 and not cfg.qlora and not torch.cuda.is_available()) else None
+    """The ``attn_implementation`` to load with (None: transformers' choice), as ``phyassist.train.hardware``
+    chose it; phyassist's CPU kernel is registered with transformers when chosen."""
+    name = cfg.hardware.attn_implementation
     if name == "phyassist_cpu":
         from .cpu_attention import register
 
@@ -96,7 +84,7 @@ def load_base_for_training(cfg, preset: BasePreset):
     quant = cfg.quantization if cfg.qlora else None
     dtype = base_dtype(cfg)
     model, tokenizer = load_model_and_tokenizer(
-        preset.name, quantization=quant, double_quant=cfg.double_quant,
+        preset, quantization=quant, double_quant=cfg.double_quant,
         dtype=dtype, attn_implementation=attention_kernel(cfg),
     )
     if cfg.qlora and not torch.cuda.is_available():

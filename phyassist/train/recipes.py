@@ -12,7 +12,7 @@ from __future__ import annotations
 from importlib.resources import as_file, files
 from pathlib import Path
 
-from ..models import PRESETS, resolve_base
+from ..models import PRESETS, BasePreset, as_preset
 
 PACKAGE = "phyassist.recipes"
 
@@ -27,9 +27,10 @@ def recipe_path(relative: str) -> Path | None:
         return Path(path)
 
 
-def find_recipe(base_model: str, dataset: str | None = None) -> Path | None:
-    """The recipe for ``base_model`` (preset, Hub id or folder) on ``dataset``, or None."""
-    preset = resolve_base(base_model)
+def find_recipe(base_model: str | BasePreset, dataset: str | None = None) -> Path | None:
+    """The recipe for ``base_model`` (a looked-up preset; or a preset name, Hub id or folder) on ``dataset``,
+    or None."""
+    preset = as_preset(base_model)
     if preset.name not in PRESETS:  # a Hub id or a local folder: no recipe folder of its own
         return None
     specific = recipe_path(f"{preset.name}/{dataset}.yaml") if dataset else None

@@ -81,7 +81,7 @@ def balanced_subsample(ds, n: int | None, seed: int):
 
 def prepare_splits(config, tokenizer, world_size: int = 1):
     """Train/validation datasets in prompt/completion form, the resolved max_length and the data report."""
-    dsd, report = prepare_dataset(config.dataset, variant=config.variant, seed=config.seed,
+    dsd, report = prepare_dataset(config.dataset_spec, variant=config.variant, seed=config.seed,
                                   val_fraction=config.val_fraction, max_chars=config.max_chars)
     report = dict(report)
     notes = list(report.get("notes", []))

@@ -3,6 +3,7 @@ end-to-end ``scripts/train_and_push.py`` dry run."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -18,6 +19,11 @@ from phyassist.hub import publish
 EXPECTED = {"README.md", "adapter_config.json", "adapter_model.safetensors", "data_report.json",
             "train_metrics.json", "versions.json", "phyassist_config.yaml", "f1_chart.png",
             "eval/base.json", "eval/adapter.json", ".eval_results/imhi.yaml", "tokenizer.json"}
+
+
+def _checkout(env: dict) -> dict:
+    """``env`` for a script run in a subprocess: it imports this checkout's phyassist, whatever is installed."""
+    return {**env, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))}
 
 
 def _files(folder: Path) -> set[str]:
@@ -108,8 +114,10 @@ def test_eval_tasks_and_config_validation():
     assert resolve_dataset("multiwd").eval_tasks == ["MultiWD"]
     assert resolve_dataset("final").eval_tasks == ["Irf", "MultiWD", "SAD"]
     assert resolve_dataset("counsel-chat").eval_tasks == ["DR", "dreaddit", "Irf", "MultiWD", "SAD"]
-    with pytest.raises(UserError, match="`max_steps` must be positive, got 0."):
-        publish.PublishConfig(dataset="MultiWD", max_steps=0)
+    with pytest.raises(UserError, match=r"`max_steps` must be positive \(or -1 for `num_train_epochs`\), got 0."):
+        publish.PublishConfig(dataset="MultiWD", training={"max_steps": 0})
+    with pytest.raises(UserError, match="^`output_dir` is a publish setting, not a training one; set it outside "):
+        publish.PublishConfig(dataset="MultiWD", training={"output_dir": "x"})
     with pytest.raises(UserError, match="`repo_id` must look like ORG/NAME, got 'x'"):
         publish.PublishConfig(dataset="MultiWD", repo_id="x")
     with pytest.raises(UserError, match="`dataset` is required"):
@@ -118,10 +126,90 @@ def test_eval_tasks_and_config_validation():
         publish.PublishConfig(dataset="NoSuchTask")
 
 
+def test_publish_takes_every_training_field_as_a_flag_and_a_recipe_key(tmp_path, capsys):
+    from phyassist.cli import main
+    from phyassist.train.config import TrainConfig
+
+    cfg, _ = publish.parse_args(["--dataset", "MultiWD", "--lora_r", "8", "--lr-scheduler-type", "constant",
+                                 "--max-steps", "2", "--eval-limit", "8", "--dry-run", "--repo-id", "me/x",
+                                 "--output-dir", str(tmp_path / "out")])
+    train = cfg.train_config
+    assert (train.lora_r, train.lr_scheduler_type.value, train.max_steps) == (8, "constant", 2)
+    assert (cfg.eval_limit, cfg.dry_run, cfg.repo_id) == (8, True, "me/x")
+    assert train.output_dir == str(tmp_path / "out" / "adapter") and train.lora_alpha == 32  # the rest: the recipe's
+    recipe = tmp_path / "publish.yaml"
+    recipe.write_text("dataset: SAD\nlora_r: 4\nlearning_rate: 1e-3\neval_limit: 3\nresolved: {bf16: false}\n")
+    cfg, _ = publish.parse_args(["--config", str(recipe), "--lora-r", "2"])
+    assert (cfg.dataset, cfg.eval_limit, cfg.train_config.learning_rate, cfg.train_config.lora_r) == ("SAD", 3, 1e-3, 2)
+    # an unknown flag or key is still one line
+    assert main(["publish", "--dataset", "MultiWD", "--lora_dropuot", "0.1"]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        "phyassist: error: unrecognized argument '--lora_dropuot' (did you mean --lora_dropout?); "
+        "`phyassist publish --help` lists every flag"]
+    recipe.write_text("dataset: SAD\nlora_rank: 4\n")
+    assert main(["publish", "--config", str(recipe)]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        f"phyassist: error: unknown config key `lora_rank` in {recipe} (did you mean `lora_r`?); expected a "
+        "PublishConfig or TrainConfig field"]
+    # --help lists every training field beside publish's own
+    with pytest.raises(SystemExit):
+        main(["publish", "--help"])
+    out = capsys.readouterr().out
+    names = [f.name for f in dataclasses.fields(TrainConfig) if f.init]
+    assert "TrainConfig fields:" in out and all(f"--{name}" in out for name in names)
+
+
+def test_a_training_flag_on_publish_reaches_the_trainer(data_dir, tmp_path, monkeypatch):
+    from phyassist.cli import main
+    from phyassist.train import trainer
+
+    seen = []
+
+    def train(config):
+        seen.append(config)
+        raise UserError("stop before training")
+
+    monkeypatch.setenv("PHYASSIST_DATA_DIR", str(data_dir))
+    monkeypatch.setattr(trainer, "train", train)
+    assert main(["publish", "--dataset", "MultiWD", "--dry-run", "--lora_r", "8", "--max-steps", "2",
+                 "--output-dir", str(tmp_path / "out")]) == 2
+    assert [(c.lora_r, c.max_steps, c.output_dir) for c in seen] == [(8, 2, str(tmp_path / "out" / "adapter"))]
+
+
+def test_publish_looks_up_its_names_once(data_dir, tiny_adapter_dir, tmp_path, monkeypatch, lookups):
+    """One `phyassist publish` looks up its dataset and base model once: training, evaluation and the data
+    check get the objects (here with stand-ins for the trainer, the eval and the staging)."""
+    from types import SimpleNamespace
+
+    from phyassist.evaluation import run
+    from phyassist.train import trainer
+
+    monkeypatch.setenv("PHYASSIST_DATA_DIR", str(data_dir))
+    calls = {"eval": []}
+
+    def train(config):
+        calls["train"] = config
+        return SimpleNamespace(output_dir=tiny_adapter_dir)
+
+    def run_eval(cfg):
+        calls["eval"].append(cfg)
+        Path(cfg.out_dir).mkdir(parents=True)
+        (Path(cfg.out_dir) / "results.json").write_text(json.dumps(imhi_results()))
+
+    monkeypatch.setattr(trainer, "train", train)
+    monkeypatch.setattr(run, "run_eval", run_eval)
+    monkeypatch.setattr(publish, "stage", lambda *a, **k: tmp_path / "out" / "hub")
+    cfg, _ = publish.parse_args(["--dataset", "MultiWD", "--dry-run", "--output-dir", str(tmp_path / "out")])
+    publish.publish(cfg)
+    assert lookups == {"resolve_base": 1, "resolve_dataset": 1}
+    assert calls["train"].base_preset is cfg.base_preset and calls["train"].dataset_spec is cfg.dataset_spec
+    assert [e.base_preset for e in calls["eval"]] == [cfg.base_preset] * 2
+
+
 @pytest.mark.slow
 def test_train_and_push_dry_run_end_to_end(tmp_path, data_dir, hub_standin):
     out = tmp_path / "run"
-    env = {**os.environ, "PHYASSIST_DATA_DIR": str(data_dir), "HF_HUB_OFFLINE": "1"}
+    env = _checkout({**os.environ, "PHYASSIST_DATA_DIR": str(data_dir), "HF_HUB_OFFLINE": "1"})
     env.pop("HF_TOKEN", None)
     proc = subprocess.run(
         [sys.executable, str(REPO / "scripts" / "train_and_push.py"), "--dataset", "MultiWD", "--dry-run",
@@ -150,20 +238,21 @@ def test_train_and_push_dry_run_end_to_end(tmp_path, data_dir, hub_standin):
 
 def test_train_and_push_is_publish_under_its_own_name():
     proc = subprocess.run([sys.executable, str(REPO / "scripts" / "train_and_push.py"), "--dataset", "Nope"],
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=120, env=_checkout(dict(os.environ)))
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines()[-1] == (
         "train_and_push.py: error: unknown dataset 'Nope'; expected one of: DR, dreaddit, Irf, MultiWD, SAD, "
         "counsel-chat, final, all")
     help_text = subprocess.run([sys.executable, str(REPO / "scripts" / "train_and_push.py"), "--help"],
-                               capture_output=True, text=True, timeout=120).stdout
+                               capture_output=True, text=True, timeout=120, env=_checkout(dict(os.environ))).stdout
     assert help_text.startswith("usage: train_and_push.py ") and "--eval_limit" in help_text
+    assert "--lora_r" in help_text  # and every training flag
 
 
 def test_train_and_push_without_data_offline_stops_in_seconds(tmp_path):
     import time
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PHYASSIST_", "HF_"))}
+    env = _checkout({k: v for k, v in os.environ.items() if not k.startswith(("PHYASSIST_", "HF_"))})
     env.update(HOME=str(tmp_path), PHYASSIST_DATA_DIR=str(tmp_path / "nodata"), HF_HUB_OFFLINE="1")
     t0 = time.perf_counter()
     proc = subprocess.run([sys.executable, str(REPO / "scripts" / "train_and_push.py"), "--dataset", "MultiWD"],

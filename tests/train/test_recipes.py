@@ -23,10 +23,22 @@ def test_presets_get_their_own_recipe_whatever_the_dataset():
     assert find_recipe("some-org/some-model", "SAD") is None
 
 
-def test_recipes_are_the_repository_files_the_package_ships():
-    for rel in ("smollm2-135m-instruct/lora.yaml", "mixtral-8x7b-instruct/qlora.yaml", "accelerate_configs/ddp.yaml"):
-        path = recipe_path(rel)
-        assert path is not None and path.read_bytes() == (REPO / "recipes" / rel).read_bytes()
+def test_every_recipe_is_package_data_of_the_wheel():
+    """A wheel holds the files pyproject's package-data patterns match under the recipes folder (setuptools globs
+    them the same way); a recipe they miss would be found in a checkout and missing after `pip install`."""
+    import tomllib
+
+    from phyassist.models import PRESETS
+
+    setuptools = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]
+    folder = REPO / setuptools["package-dir"]["phyassist.recipes"]
+    shipped = {p for pattern in setuptools["package-data"]["phyassist.recipes"] for p in folder.glob(pattern)}
+    recipes = set(folder.rglob("*.yaml"))
+    assert recipes and recipes <= shipped, sorted(str(p.relative_to(folder)) for p in recipes - shipped)
+    for preset in PRESETS.values():
+        if preset.recipe:
+            assert folder / preset.recipe in shipped, preset.recipe
+            assert recipe_path(preset.recipe) is not None, preset.recipe  # and importlib.resources finds it
     assert recipe_path("smollm2-135m-instruct/nope.yaml") is None
 
 

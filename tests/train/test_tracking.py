@@ -11,15 +11,26 @@ from phyassist.errors import UserError
 from phyassist.train.tracking import check_trackers, trackers
 
 
-def test_tracker_names_and_missing_packages():
+def test_tracker_names_and_missing_packages(monkeypatch):
     assert trackers("none") == [] and trackers(None) == [] and trackers([]) == []
     assert trackers("tensorboard, wandb") == ["tensorboard", "wandb"]
     with pytest.raises(UserError, match=r"`report_to` must be none or some of tensorboard, trackio, wandb, got 'mlfow'"):
         check_trackers("mlfow")
-    missing = next((n for n in ("wandb", "trackio") if importlib.util.find_spec(n) is None), None)
-    if missing:
-        with pytest.raises(UserError, match=rf"`report_to` {missing} needs the {missing} package: pip install {missing}"):
-            check_trackers(missing)
+    # whatever this machine has installed: first every tracker package present, then each one absent
+    present = object()
+    absent: set[str] = set()
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a, **k: None if name in absent else present)
+    assert check_trackers("tensorboard,trackio,wandb") == ["tensorboard", "trackio", "wandb"]
+    for name in ("wandb", "trackio"):
+        absent.add(name)
+        with pytest.raises(UserError, match=rf"^`report_to` {name} needs the {name} package: pip install {name}$"):
+            check_trackers(name)
+    absent.add("tensorboard")  # tensorboardX would do too
+    assert check_trackers("tensorboard") == ["tensorboard"]
+    absent.add("tensorboardX")
+    with pytest.raises(UserError, match="^`report_to` tensorboard needs the tensorboard package: pip install "
+                                        "tensorboard$"):
+        check_trackers("tensorboard")
 
 
 @pytest.mark.skipif(importlib.util.find_spec("tensorboard") is None, reason="tensorboard is not installed")

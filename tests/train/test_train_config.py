@@ -1,10 +1,15 @@
-"""``TrainConfig`` and ``phyassist train``'s command line: precedence, the base's recipe, one-line errors."""
+"""``TrainConfig`` and ``phyassist train``'s command line: precedence, the base's recipe, one-line errors,
+the saved recipe's round trip (every field) and names looked up once."""
 
 from __future__ import annotations
 
+import dataclasses
+import importlib.util
+import typing
 from pathlib import Path
 
 import pytest
+import yaml
 
 from phyassist.errors import UserError
 
@@ -97,3 +102,188 @@ def test_base_dtype_and_attention_kernel_follow_the_precision(kw, dtype, kernel,
     cfg = load_config(None, dataset="MultiWD", quantization="none", **kw)
     assert base_dtype(cfg) == getattr(torch, dtype)
     assert attention_kernel(cfg) == kernel
+
+
+def test_saved_recipe_says_auto_with_what_it_resolved_to(tmp_path):
+    from phyassist.train.config import load_config
+
+    cfg = load_config(None, dataset="MultiWD")
+    saved = cfg.recipe_dict()
+    assert (saved["quantization"], saved["base_dtype"], saved["attn_implementation"]) == ("auto", "auto", "auto")
+    assert saved["bf16"] is None and saved["activation_checkpointing"] is None  # unset: the hardware decides
+    assert saved["resolved"] == cfg.hardware.as_dict()
+    assert saved["resolved"]["quantization"] == cfg.quantization == "none"
+    assert saved["resolved"]["bf16"] is cfg.bf16 and saved["resolved"]["use_cpu"] is cfg.use_cpu
+    # what was set stays set, and the identity (the resume check) holds the values trained with
+    explicit = load_config(None, dataset="MultiWD", bf16=False, quantization="none", base_dtype="float32")
+    assert (explicit.recipe_dict()["bf16"], explicit.recipe_dict()["quantization"]) == (False, "none")
+    assert cfg.identity()["quantization"] == "none" and cfg.identity()["bf16"] is cfg.bf16
+    # a run folder's recipe loads back (`resolved` is skipped) into the same run
+    path = tmp_path / "phyassist_config.yaml"
+    path.write_text(yaml.safe_dump(saved, sort_keys=False))
+    again = load_config(path)
+    assert again.recipe_dict() == saved and again.identity() == cfg.identity()
+
+
+def _default(f):
+    return f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
+
+
+def _other_value(f, hint):
+    """A value of ``f``'s type away from its default (the fields below need a valid choice instead)."""
+    default, args = _default(f), typing.get_args(hint)
+    if hint is bool or set(args) == {bool, type(None)}:
+        return not default if default is not None else True
+    if isinstance(default, str):
+        return "x"
+    if hint is int or (int in args and float not in args):
+        return (default or 0) + 3
+    if hint is float or float in args:
+        return (default or 0) + 0.25
+    if hint is str or str in args:
+        return "x"
+    if typing.get_origin(hint) is dict or any(typing.get_origin(a) is dict or a is dict for a in args):
+        return {"k": True}
+    if typing.get_origin(hint) is list or any(typing.get_origin(a) is list for a in args):
+        return ["x"]
+    raise AssertionError(f"no value for `{f.name}` ({hint}): add one to VALUES")
+
+
+TRACKER = next((n for n in ("tensorboard", "trackio", "wandb") if importlib.util.find_spec(n)), None)
+# fields whose values are choices or must agree with another field
+VALUES = {
+    "dataset": {"dataset": "SAD"}, "base_model": {"base_model": "mixtral-8x7b-instruct"},
+    "quantization": {"quantization": "nf4"}, "base_dtype": {"base_dtype": "float32"},
+    "attn_implementation": {"attn_implementation": "eager"}, "bf16": {"bf16": False}, "tf32": {"tf32": False},
+    "lr_scheduler_type": {"lr_scheduler_type": "cosine"}, "optim": {"optim": "sgd"},
+    "logging_strategy": {"logging_strategy": "epoch"}, "eval_strategy": {"eval_strategy": "no"},
+    "save_strategy": {"save_strategy": "epoch"}, "logging_steps": {"logging_steps": 7},
+    "eval_steps": {"eval_steps": 40}, "save_steps": {"save_steps": 20}, "report_to": {"report_to": TRACKER},
+    "pad_to_multiple_of": {"pad_to_multiple_of": 8},
+    "include_for_metrics": {"include_for_metrics": ["inputs"]}, "debug": {"debug": "underflow_overflow"},
+    "accelerator_config": {"accelerator_config": {"split_batches": True}}, "fsdp": {"fsdp": "full_shard"},
+    "load_best_model_at_end": {"load_best_model_at_end": True, "save_steps": 50},
+    "dataloader_prefetch_factor": {"dataloader_prefetch_factor": 3, "dataloader_num_workers": 2},
+}
+# fields a recipe cannot hold, and why
+NOT_IN_RECIPES = {
+    "push_to_hub": "refused (the Trainer's unscanned upload)", "hub_token": "secret, and refused",
+    "parallelism_config": "an accelerate object, with no YAML form",
+    "ddp_backend": "needs a launched process group", "deepspeed": "needs the deepspeed package and its config file",
+    "do_eval": "derived from eval_strategy; the Trainer does not read it",
+}
+
+
+def _field_cases():
+    from trl import SFTConfig
+
+    from phyassist.train.config import _HUB_FIELDS, TrainConfig
+
+    hints = typing.get_type_hints(TrainConfig)
+    sft = {f.name: f for f in dataclasses.fields(SFTConfig)}
+    for f in dataclasses.fields(TrainConfig):
+        if not f.init or f.name in NOT_IN_RECIPES or f.name in _HUB_FIELDS:
+            continue
+        yield pytest.param(VALUES.get(f.name) or {f.name: _other_value(f, hints[f.name])}, id=f.name)
+        if f.name in sft and _default(sft[f.name]) != _default(f):  # a default of our own: SFTConfig's must stay too
+            yield pytest.param({f.name: _default(sft[f.name])}, id=f"{f.name}=sft-default")
+
+
+@pytest.mark.parametrize("values", list(_field_cases()))
+def test_every_field_round_trips_through_a_saved_recipe_and_the_resume_check(values, tmp_path):
+    """Set one field (a few need a partner), save the recipe as a run does, load it: the same config, the same
+    saved recipe, and the run folder's identity check accepts it."""
+    from phyassist.train.config import load_config
+    from phyassist.train.rundir import plan_output_dir, start_run
+
+    if values == {"report_to": None}:
+        pytest.skip("no experiment tracker installed")
+    asked = tmp_path / "asked.yaml"  # a recipe, which can also set a field to None
+    asked.write_text(yaml.safe_dump({"dataset": "MultiWD", **values}))
+    cfg = load_config(asked)
+    assert cfg.recipe_dict() != load_config(None, dataset="MultiWD").recipe_dict(), "the value changed nothing saved"
+    path = tmp_path / "phyassist_config.yaml"
+    path.write_text(yaml.safe_dump(cfg.recipe_dict(), sort_keys=False))
+    back = load_config(path)
+    assert back.to_dict() == cfg.to_dict()
+    assert back.recipe_dict() == cfg.recipe_dict()
+    start_run(tmp_path / "run", cfg.identity())
+    assert plan_output_dir(tmp_path / "run", back.identity()) is None  # the same run, nothing to resume yet
+
+
+def test_recipe_exclusions_name_real_fields():
+    from phyassist.train import config
+
+    names = {f.name for f in dataclasses.fields(config.TrainConfig)}
+    for group in (config.NON_IDENTITY_FIELDS, config._SECRET, config._DERIVED, set(config._BUILT_BY_TRAINING_ARGUMENTS),
+                  set(NOT_IN_RECIPES), set(VALUES)):
+        assert group <= names, group - names
+    assert "hub_token" not in config.load_config(None, dataset="MultiWD").recipe_dict()
+
+
+@pytest.mark.parametrize("cuda, cpu_bf16, kw, expected", [
+    (False, True, {}, dict(quantization="none", bf16=True, activation_checkpointing=False, base_dtype="bfloat16",
+                           attn_implementation="phyassist_cpu", use_cpu=True, dataloader_pin_memory=False)),
+    (False, False, {}, dict(bf16=False, base_dtype="float32", attn_implementation=None)),
+    (False, True, dict(quantization="nf4"), dict(activation_checkpointing=True, attn_implementation=None)),
+    (False, True, dict(bf16=False, base_dtype="bfloat16", attn_implementation="sdpa"),
+     dict(bf16=False, base_dtype="bfloat16", attn_implementation="sdpa")),
+    (True, True, {}, dict(bf16=True, activation_checkpointing=True, base_dtype="bfloat16", attn_implementation=None,
+                          use_cpu=False, dataloader_pin_memory=True)),
+    (True, False, dict(fp16=True), dict(bf16=False, base_dtype="float16")),
+    (True, True, dict(use_cpu=True, activation_checkpointing=False),
+     dict(use_cpu=True, activation_checkpointing=False)),
+])
+def test_hardware_is_decided_in_one_place_and_logged_in_one_line(cuda, cpu_bf16, kw, expected, monkeypatch, caplog):
+    import logging
+    from types import SimpleNamespace
+
+    import torch
+
+    from phyassist.models import PRESETS
+    from phyassist.train import hardware
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: cpu_bf16)
+    monkeypatch.setattr(hardware, "cpu_has_bf16", lambda: cpu_bf16)
+    asked = SimpleNamespace(**{"quantization": "auto", "bf16": None, "fp16": False, "activation_checkpointing": None,
+                               "base_dtype": "auto", "attn_implementation": "auto", "use_cpu": False,
+                               "dataloader_pin_memory": True, **kw})
+    with caplog.at_level(logging.INFO, logger="phyassist.train.hardware"):
+        got = hardware.resolve_hardware(asked, PRESETS["smollm2-135m-instruct"]).as_dict()
+    assert {k: got[k] for k in expected} == expected
+    lines = [r.getMessage() for r in caplog.records if r.name == "phyassist.train.hardware"]
+    assert len(lines) == 1 and all(f"{k}={v}" in lines[0] for k, v in got.items())
+
+
+def test_the_embedded_base_resolves_to_no_quantization_and_mixtral_to_nf4():
+    from phyassist.train.config import load_config
+
+    assert load_config(None, dataset="MultiWD").quantization == "none"
+    mixtral = load_config(None, dataset="MultiWD", base_model="mixtral-8x7b-instruct")
+    assert mixtral.quantization == "nf4" and mixtral.qlora and mixtral.recipe_dict()["quantization"] == "auto"
+
+
+def test_train_command_looks_up_its_names_once(lookups, tmp_path):
+    from phyassist.train.config import parse_args
+
+    cfg, _ = parse_args(["--dataset", "MultiWD", "--output-dir", str(tmp_path / "o")])
+    assert lookups == {"resolve_base": 1, "resolve_dataset": 1}
+    assert cfg.base_preset.name == "smollm2-135m-instruct" and cfg.dataset_spec.name == "MultiWD"
+    assert cfg.max_steps == 300  # the base's own recipe, found with that one look-up
+
+
+def test_saving_the_recipe_leaves_the_process_group_alone(monkeypatch):
+    """Building a TrainConfig sets accelerate's state (a CPU launch's gloo group, `use_cpu`); any TrainingArguments
+    built later, on the side, would reset it and leave each launched process alone."""
+    from accelerate.state import AcceleratorState
+
+    from phyassist.train.config import load_config
+
+    cfg = load_config(None, dataset="MultiWD", debug="underflow_overflow", accelerator_config={"split_batches": True})
+
+    def reset(*args, **kwargs):
+        raise AssertionError("accelerate's state was reset after the config set it")
+
+    monkeypatch.setattr(AcceleratorState, "_reset_state", staticmethod(reset))
+    assert cfg.recipe_dict()["debug"] == "underflow_overflow" and cfg.identity()

@@ -34,14 +34,19 @@ def _data_env(data_dir, monkeypatch):
 
 
 @pytest.mark.parametrize("arch", ["llama", "mixtral"])
-def test_one_step_changes_lora_weights_only(arch, request, tmp_path):
+def test_one_step_changes_lora_weights_only(arch, request, tmp_path, lookups):
     import torch
 
     from phyassist.train.trainer import build_trainer
 
     base = request.getfixturevalue(f"tiny_{arch}_dir")
-    prep = build_trainer(tiny_train_config(base, tmp_path / "run", max_steps=1, lora_dropout=0.0, learning_rate=1e-2,
-                                                  warmup_steps=0))  # a warmup step would have lr 0
+    lookups.update(resolve_base=0, resolve_dataset=0)  # from here on: this command's look-ups
+    cfg = tiny_train_config(base, tmp_path / "run", max_steps=1, lora_dropout=0.0, learning_rate=1e-2,
+                            warmup_steps=0)  # a warmup step would have lr 0
+    prep = build_trainer(cfg)
+    # the config looked its names up once; loading the base and preparing the rows got the objects
+    assert lookups == {"resolve_base": 1, "resolve_dataset": 1}
+    assert prep.preset is cfg.base_preset
     model = prep.trainer.model
     tok = prep.trainer.processing_class
     assert tok.pad_token_id != tok.eos_token_id
@@ -93,11 +98,10 @@ def test_qlora_cpu_gradients_match_dequantized_fp32(tiny_llama_dir, tmp_path, bf
     from peft import get_peft_model
     from transformers import AutoModelForCausalLM
 
-    from phyassist.models import resolve_base
     from phyassist.train.lora import load_base_for_training, lora_config
 
     cfg = tiny_train_config(tiny_llama_dir, tmp_path / "q", quantization="nf4", lora_dropout=0.0, bf16=bf16)
-    preset = resolve_base(cfg.base_model)
+    preset = cfg.base_preset
     qmodel, _ = load_base_for_training(cfg, preset)
     layers = [(n, m) for n, m in qmodel.named_modules() if isinstance(m, bnb.nn.Linear4bit)]
     assert layers and all(not m.support_avx512bf16_for_cpu for _, m in layers)

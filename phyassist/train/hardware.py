@@ -1,0 +1,88 @@
+"""What the machine gets: the one place a training run's ``auto`` settings become this machine's values.
+
+``resolve_hardware(config, preset)`` decides quantization, bf16, activation checkpointing, the frozen
+base's dtype, the attention kernel, ``use_cpu`` and pinned memory from what the config asks, the base
+preset and the hardware, and logs its choice in one line. ``TrainConfig`` calls it once, when built.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Hardware:
+    """The resolved values; each is named after the ``TrainConfig`` field it resolves."""
+
+    quantization: str  # 'none', 'nf4' or 'fp4'
+    bf16: bool
+    activation_checkpointing: bool
+    base_dtype: str  # of the frozen base weights: 'float32', 'bfloat16' or 'float16'
+    attn_implementation: str | None  # None: transformers' own choice
+    use_cpu: bool
+    dataloader_pin_memory: bool
+
+    def as_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+FIELDS = tuple(f.name for f in dataclasses.fields(Hardware))
+
+
+def cpu_has_bf16() -> bool:
+    """True when the CPU does bf16 matmuls in hardware (AMX or AVX512-BF16); elsewhere bf16 is emulated, and slow."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text().split()
+    except OSError:
+        return False
+    return "amx_bf16" in flags or "avx512_bf16" in flags
+
+
+def resolve_hardware(config, preset) -> Hardware:
+    """What ``config`` (a ``TrainConfig`` as asked: ``auto``/None where unset) runs with on this machine."""
+    import torch
+
+    cuda = torch.cuda.is_available()
+    hardware_bf16 = torch.cuda.is_bf16_supported() if cuda else cpu_has_bf16()
+    quantization = (preset.quantization or "none") if config.quantization == "auto" else config.quantization
+    qlora = quantization in ("nf4", "fp4")
+    bf16 = config.bf16
+    if bf16 is None:
+        bf16 = (not config.fp16) and hardware_bf16
+    checkpointing = config.activation_checkpointing
+    if checkpointing is None:
+        # On a CPU with a small model the recompute costs time and memory is not the limit.
+        checkpointing = cuda or qlora
+    base_dtype = config.base_dtype
+    if base_dtype == "auto":
+        # GPUs: the training precision. CPUs: bf16 when training in bf16 (hardware bf16, see above): autocast
+        # would otherwise cast every frozen weight and activation between fp32 and bf16 on each call. The LoRA
+        # weights and their optimizer state stay fp32 either way (peft upcasts adapters); 4-bit bases compute
+        # in this dtype.
+        base_dtype = "bfloat16" if bf16 else "float16" if (cuda and config.fp16) else "float32"
+    attention = config.attn_implementation
+    if attention == "auto":
+        # phyassist's CPU kernel (cpu_attention) for bf16 LoRA on CPUs, where sdpa's flash kernel is slow there;
+        # 4-bit bases and GPUs keep transformers' choice.
+        attention = "phyassist_cpu" if (bf16 and not qlora and not cuda) else None
+    hardware = Hardware(
+        quantization=quantization, bf16=bool(bf16), activation_checkpointing=bool(checkpointing), base_dtype=base_dtype,
+        attn_implementation=attention,
+        # CPU-only: a torchrun/accelerate launch becomes a gloo group (MULTI_CPU) instead of N lone processes
+        use_cpu=bool(config.use_cpu) or not cuda,
+        dataloader_pin_memory=bool(config.dataloader_pin_memory) and cuda,  # a CPU has nothing to pin to
+    )
+    logger.info("Hardware (%s, bf16 in hardware: %s): %s", "cuda" if cuda else "cpu", hardware_bf16,
+                ", ".join(f"{k}={v}" for k, v in hardware.as_dict().items()))
+    return hardware
+
+
+def resolved_recipe(saved: dict) -> dict:
+    """A recipe saved from a run with each ``auto`` replaced by what it resolved to (its ``resolved`` mapping):
+    the values the run trained with, for readers such as the model card and ``phyassist export``."""
+    return {**saved, **(saved.get("resolved") or {})}
