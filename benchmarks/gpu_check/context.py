@@ -86,7 +86,7 @@ class Context:
         info = {"device": self.device, "torch": torch.__version__, "cuda": torch.version.cuda,
                 "torch_threads": torch.get_num_threads(), "phyassist_from": str(Path(phyassist.__file__).parent)}
         with contextlib.suppress(ImportError):  # it lives beside TrainConfig, which needs trl
-            from phyassist.train.config import cpu_has_bf16
+            from phyassist.train.hardware import cpu_has_bf16
 
             info["cpu_bf16"] = cpu_has_bf16()
         with contextlib.suppress(OSError):

@@ -157,6 +157,9 @@ class TrainConfig(SFTConfig):
         # attn_implementation keep what was asked and are read from `hardware`
         for name in ("quantization", "bf16", "activation_checkpointing", "use_cpu", "dataloader_pin_memory"):
             setattr(self, name, getattr(self.hardware, name))
+        # transformers releases before `activation_checkpointing` existed read only this name (the Trainer's
+        # `args.gradient_checkpointing`); later ones mirror it from the new name anyway
+        self.gradient_checkpointing = self.activation_checkpointing
         if self.output_dir is None:
             self.output_dir = str(Path("runs") / f"{Path(self.base_preset.name).name}-{self.dataset}")
         from .tracking import check_trackers

@@ -287,3 +287,18 @@ def test_saving_the_recipe_leaves_the_process_group_alone(monkeypatch):
 
     monkeypatch.setattr(AcceleratorState, "_reset_state", staticmethod(reset))
     assert cfg.recipe_dict()["debug"] == "underflow_overflow" and cfg.identity()
+
+
+@pytest.mark.parametrize("asked", [True, False, None])
+def test_older_transformers_see_checkpointing_under_its_old_name(asked, monkeypatch):
+    """transformers releases before `activation_checkpointing` read `gradient_checkpointing` alone (their
+    post-init does not mirror it): the config must hand them the decided value under that name."""
+    from trl import SFTConfig
+
+    from phyassist.train.config import load_config
+
+    seen = {}
+    monkeypatch.setattr(SFTConfig, "__post_init__", lambda self: seen.setdefault("old_name", self.gradient_checkpointing))
+    cfg = load_config(None, dataset="MultiWD", activation_checkpointing=asked)
+    assert seen["old_name"] is cfg.activation_checkpointing
+    assert cfg.activation_checkpointing is (asked if asked is not None else cfg.qlora or cfg.hardware.use_cpu is False)
