@@ -32,13 +32,13 @@ from .push import check_repo_id
 
 logger = logging.getLogger(__name__)
 
-# The default run on a CPU (embedded base) must finish within 15 min on 2 cores. Training follows
+# The default run on a CPU (embedded base) has a 15-minute budget on 2 cores. Training follows
 # the base's recipe (recipes/smollm2-135m-instruct/lora.yaml: the CPU-sized default, 300 short steps),
 # with fewer validation rows; evaluation defaults (whole test set, 256 new tokens) take hours there,
 # so base and adapter answer the same label-stratified sample of DEFAULT_CPU_EVAL_LIMIT rows per task
-# (16 rows gave paired intervals too wide to tell base from adapter apart),
-# with CPU_MAX_NEW_TOKENS in batches of CPU_EVAL_BATCH_SIZE. On a GPU the defaults apply. Measured
-# in benchmarks/RESULTS.md "## Publishing" and "### Bootstrap intervals and the eval sample (issue 13)".
+# (fewer rows give paired intervals too wide to tell base from adapter apart),
+# with CPU_MAX_NEW_TOKENS in batches of CPU_EVAL_BATCH_SIZE. On a GPU the defaults apply. The figures
+# behind these sizes are in benchmarks/RESULTS.md ("bootstrap intervals and the eval sample").
 CPU_TRAIN_OVERRIDES = {"max_eval_examples": 16}
 DEFAULT_CPU_EVAL_LIMIT = 100  # test rows per task, for base and adapter each
 CPU_MAX_NEW_TOKENS = 48  # the label sentence and the start of the reasoning; the rest is cut
