@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))  # tiny_adapters.py, the tests' and benchmarks' one adapter maker
 FIXTURES = REPO / "tests" / "fixtures"
 N_ADAPTERS = 5
 
@@ -36,23 +37,15 @@ def rss_mib() -> float:
 
 def make_adapters(base_dir: Path, out: Path, n: int = N_ADAPTERS, r: int = 8) -> dict[str, str]:
     """n LoRA adapters (random non-zero weights) on the preset's target modules, saved like training does."""
-    import torch
-    from peft import LoraConfig, get_peft_model
-    from transformers import AutoModelForCausalLM
+    from tiny_adapters import save_lora_adapter
 
     from phyassist.models import PRESETS
 
-    targets = list(PRESETS["smollm2-135m-instruct"].lora_target_modules)
-    paths = {}
-    for i in range(n):
-        torch.manual_seed(i)
-        model = AutoModelForCausalLM.from_pretrained(base_dir)
-        peft_model = get_peft_model(model, LoraConfig(r=r, lora_alpha=2 * r, target_modules=targets,
-                                                      init_lora_weights=False))
-        peft_model.peft_config["default"].base_model_name_or_path = PRESETS["smollm2-135m-instruct"].hub_id
-        paths[f"adapter{i}"] = str(out / f"adapter{i}")
-        peft_model.save_pretrained(paths[f"adapter{i}"])
-    return paths
+    preset = PRESETS["smollm2-135m-instruct"]
+    return {f"adapter{i}": str(save_lora_adapter(base_dir, out / f"adapter{i}", seed=i, r=r, alpha=2 * r,
+                                                 targets=preset.lora_target_modules, random_init=True,
+                                                 hub_id=preset.hub_id))
+            for i in range(n)}
 
 
 def param_bytes(model) -> int:

@@ -16,6 +16,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from tiny_adapters import save_lora_adapter
 
 # Tests and the subprocesses they start run in other folders: pin a relative data path now.
 if os.environ.get("PHYASSIST_DATA_DIR"):
@@ -151,15 +152,7 @@ def tiny_mixtral_dir(tmp_path_factory, smol_tokenizer) -> Path:
 
 def write_adapter_folder(base_dir: Path, folder: Path, quantization: str = "lora") -> Path:
     """Save a fresh LoRA adapter for the model in ``base_dir`` plus the files train() writes."""
-    import torch
-    from peft import LoraConfig, get_peft_model
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    torch.manual_seed(0)
-    model = get_peft_model(AutoModelForCausalLM.from_pretrained(base_dir),
-                           LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"], task_type="CAUSAL_LM"))
-    model.save_pretrained(folder)
-    AutoTokenizer.from_pretrained(base_dir).save_pretrained(folder)
+    save_lora_adapter(base_dir, folder, seed=0, r=4, alpha=8, task_type="CAUSAL_LM", tokenizer=True)
     (folder / "phyassist_config.yaml").write_text(
         f"dataset: MultiWD\nbase_model: {base_dir}\noutput_dir: {folder}\nlearning_rate: 0.0002\n"
         "max_steps: 2\nlora_r: 4\nlora_alpha: 8\nper_device_train_batch_size: 2\nmax_length: 512\n")
@@ -352,24 +345,12 @@ def hub_standin(monkeypatch):
 
 def train_tiny_smol_adapter(base_dir: Path, out: Path, text: str, seed: int, hub_id: str) -> Path:
     """A real LoRA adapter (r=4) after two AdamW steps on one chat example; config records the Hub id."""
-    import torch
-    from peft import LoraConfig, get_peft_model
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoTokenizer
 
-    torch.manual_seed(seed)
     tokenizer = AutoTokenizer.from_pretrained(base_dir)
-    model = AutoModelForCausalLM.from_pretrained(base_dir)
-    peft_model = get_peft_model(model, LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"]))
     ids = tokenizer.apply_chat_template([{"role": "user", "content": "hi"}, {"role": "assistant", "content": text}],
                                         return_tensors="pt", return_dict=True)["input_ids"]
-    optimizer = torch.optim.AdamW([p for p in peft_model.parameters() if p.requires_grad], lr=1e-2)
-    for _ in range(2):
-        peft_model(input_ids=ids, labels=ids).loss.backward()
-        optimizer.step()
-        optimizer.zero_grad()
-    peft_model.peft_config["default"].base_model_name_or_path = hub_id
-    peft_model.save_pretrained(out)
-    return out
+    return save_lora_adapter(base_dir, out, seed=seed, r=4, alpha=8, train_ids=ids, steps=2, lr=1e-2, hub_id=hub_id)
 
 
 @pytest.fixture(scope="session")

@@ -12,9 +12,7 @@ from .context import Result, one_line
 
 def make_adapters(ctx, base: Path, n: int = 5) -> dict[str, str]:
     """n LoRA adapters (r=8, random non-zero weights) on the base's default targets, saved as training does."""
-    torch = ctx.torch
-    from peft import LoraConfig, get_peft_model
-    from transformers import AutoModelForCausalLM
+    from tiny_adapters import save_lora_adapter  # the checkout's tests/ folder (see context.REPO)
 
     from phyassist.models import resolve_base
 
@@ -23,12 +21,8 @@ def make_adapters(ctx, base: Path, n: int = 5) -> dict[str, str]:
     for i in range(n):
         folder = ctx.tmp / "adapters" / f"adapter{i}"
         if not (folder / "adapter_config.json").exists():
-            torch.manual_seed(i)
-            model = get_peft_model(AutoModelForCausalLM.from_pretrained(base),
-                                   LoraConfig(r=8, lora_alpha=16, target_modules=list(preset.lora_target_modules),
-                                              init_lora_weights=False))
-            model.peft_config["default"].base_model_name_or_path = preset.hub_id
-            model.save_pretrained(folder)
+            save_lora_adapter(base, folder, seed=i, r=8, alpha=16, targets=preset.lora_target_modules,
+                              random_init=True, hub_id=preset.hub_id)
         out[f"adapter{i}"] = str(folder)
     return out
 

@@ -9,21 +9,14 @@ import json
 import pytest
 
 from phyassist.errors import UserError
+from tiny_adapters import save_lora_adapter
+
 from phyassist.evaluation.run import EvalConfig, adapter_base, run_eval, task_names
 
 
 @pytest.fixture(scope="module")
 def tiny_adapter(tiny_llama_dir, tmp_path_factory):
-    import torch
-    from peft import LoraConfig, get_peft_model
-    from transformers import AutoModelForCausalLM
-
-    torch.manual_seed(0)
-    model = AutoModelForCausalLM.from_pretrained(tiny_llama_dir)
-    peft_model = get_peft_model(model, LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"], init_lora_weights=False))
-    folder = tmp_path_factory.mktemp("adapter")
-    peft_model.save_pretrained(folder)
-    return folder
+    return _save_lora(tiny_llama_dir, tmp_path_factory.mktemp("adapter"), seed=0)
 
 
 def test_run_eval_with_adapter_writes_everything(tiny_adapter, tiny_llama_dir, data_dir, monkeypatch, tmp_path):
@@ -65,19 +58,16 @@ def test_run_eval_with_adapter_writes_everything(tiny_adapter, tiny_llama_dir, d
 
 
 def _save_lora(base_dir, folder, seed, scale=1.0):
+    """A random (non-zero B) adapter whose B is multiplied by ``scale``."""
     import torch
-    from peft import LoraConfig, get_peft_model
-    from transformers import AutoModelForCausalLM
 
-    torch.manual_seed(seed)
-    model = get_peft_model(AutoModelForCausalLM.from_pretrained(base_dir),
-                           LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"], init_lora_weights=False))
-    with torch.no_grad():
-        for name, param in model.named_parameters():
-            if "lora_B" in name:
-                param.mul_(scale)
-    model.save_pretrained(folder)
-    return folder
+    def scale_b(model):
+        with torch.no_grad():
+            for name, param in model.named_parameters():
+                if "lora_B" in name:
+                    param.mul_(scale)
+
+    return save_lora_adapter(base_dir, folder, seed=seed, r=4, alpha=8, random_init=True, edit=scale_b)
 
 
 def test_limit_is_a_stratified_sample_with_intervals_and_rows(tiny_adapter, data_dir, monkeypatch, tmp_path):

@@ -6,6 +6,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from tiny_adapters import save_lora_adapter
 
 from phyassist.errors import UserError
 from phyassist.serve.bank import (
@@ -29,21 +30,9 @@ def make_adapter(base_dir: Path, out: Path, seed: int, target=("q_proj", "v_proj
                  hub_id: str = "phyassist-tests/tiny-llama") -> Path:
     """A LoRA adapter with non-zero B (a few optimizer steps), saved with the base's Hub id."""
     import torch
-    from peft import LoraConfig, get_peft_model
-    from transformers import AutoModelForCausalLM
 
-    torch.manual_seed(seed)
-    model = AutoModelForCausalLM.from_pretrained(base_dir)
-    peft_model = get_peft_model(model, LoraConfig(r=r, lora_alpha=2 * r, target_modules=list(target)))
-    ids = torch.randint(5, 100, (2, 12))
-    optimizer = torch.optim.AdamW([p for p in peft_model.parameters() if p.requires_grad], lr=0.05)
-    for _ in range(3):
-        peft_model(input_ids=ids, labels=ids).loss.backward()
-        optimizer.step()
-        optimizer.zero_grad()
-    peft_model.peft_config["default"].base_model_name_or_path = hub_id
-    peft_model.save_pretrained(out)
-    return out
+    return save_lora_adapter(base_dir, out, seed=seed, r=r, alpha=2 * r, targets=target,
+                             train_ids=lambda: torch.randint(5, 100, (2, 12)), steps=3, lr=0.05, hub_id=hub_id)
 
 
 def two_adapter_bank(base_dir: Path, root: Path) -> AdapterBank:

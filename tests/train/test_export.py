@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import torch
 from conftest import write_adapter_folder
+from tiny_adapters import save_lora_adapter
 
 from phyassist.errors import UserError
 from phyassist.hub.export import export
@@ -35,21 +36,14 @@ def randomize_lora(peft_model, std: float = 0.05, seed: int = 0):
 def make_adapter(base_dir: Path, folder: Path, targets=("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj",
                  "down_proj"), quantization: str | None = None) -> Path:
     """A LoRA (or QLoRA) adapter with non-zero B, its tokenizer and the recipe `phyassist train` writes."""
-    from peft import LoraConfig, get_peft_model
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
     kwargs = {}
     if quantization:
         from phyassist.models import bnb_config
 
         kwargs = {"quantization_config": bnb_config(quantization, True, torch.float32), "dtype": torch.float32,
                   "device_map": {"": "cpu"}}
-    torch.manual_seed(0)
-    model = get_peft_model(AutoModelForCausalLM.from_pretrained(base_dir, **kwargs),
-                           LoraConfig(r=4, lora_alpha=8, target_modules=list(targets), task_type="CAUSAL_LM"))
-    randomize_lora(model)
-    model.save_pretrained(folder)
-    AutoTokenizer.from_pretrained(base_dir).save_pretrained(folder)
+    save_lora_adapter(base_dir, folder, seed=0, r=4, alpha=8, targets=targets, task_type="CAUSAL_LM",
+                      model_kwargs=kwargs, edit=randomize_lora, tokenizer=True)
     (folder / "phyassist_config.yaml").write_text(
         f"dataset: MultiWD\nbase_model: {base_dir}\nquantization: {quantization or 'none'}\ndouble_quant: true\n"
         "bf16: false\nlora_r: 4\nlora_alpha: 8\n")
