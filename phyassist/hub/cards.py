@@ -123,18 +123,25 @@ def eval_results_yaml(results: dict, date: str | None = None) -> str:
     return yaml.safe_dump(eval_result_entries_to_yaml(eval_result_entries(results, date)), sort_keys=False)
 
 
-def base_hub_id(adapter_config: dict) -> str:
-    """The Hub id of an adapter's base model; a local folder must record one in phyassist_base.json."""
+def base_preset(adapter_config: dict):
+    """The preset of an adapter's base model, looked up once: its Hub id and license go on the card. A local
+    folder must record its Hub id in phyassist_base.json."""
     name = adapter_config.get("base_model_name_or_path")
     if not name:
         raise UserError("adapter_config.json has no `base_model_name_or_path`; expected the base model's Hub id")
-    hub_id = resolve_base(name).hub_id
+    preset = resolve_base(name)
+    hub_id = preset.hub_id
     if Path(hub_id).expanduser().exists() or hub_id.startswith(("/", ".", "~")):
         raise UserError(
             f"base model {name!r} is a local folder without a Hub id; write {{\"hub_id\": \"org/name\"}} "
             "to phyassist_base.json in that folder"
         )
-    return hub_id
+    return preset
+
+
+def base_hub_id(adapter_config: dict) -> str:
+    """The Hub id of an adapter's base model (see ``base_preset``)."""
+    return base_preset(adapter_config).hub_id
 
 
 def _hyperparameters(config: dict, adapter_config: dict) -> dict:
@@ -211,7 +218,8 @@ def build_card(adapter_dir: str | Path, base_results: dict, adapter_results: dic
     adapter_config = _read_json(adapter_dir / "adapter_config.json")
     if not adapter_config:
         raise UserError(f"{adapter_dir}: no adapter_config.json; expected an adapter folder written by `phyassist train`")
-    hub_id = base_hub_id(adapter_config)
+    preset = base_preset(adapter_config)
+    hub_id = preset.hub_id
     metrics = _read_json(adapter_dir / "train_metrics.json")
     summary = metrics.get("summary", {k: v for k, v in metrics.items() if not isinstance(v, (list, dict))})
     config_path = adapter_dir / "phyassist_config.yaml"
@@ -224,7 +232,7 @@ def build_card(adapter_dir: str | Path, base_results: dict, adapter_results: dic
     model_name = repo_id.split("/")[-1]
     data = ModelCardData(
         base_model=hub_id, datasets=hub_datasets(dataset),
-        library_name="peft", pipeline_tag="text-generation", license=resolve_base(hub_id).license,
+        library_name="peft", pipeline_tag="text-generation", license=preset.license,
         language=["en"], tags=["phyassist", "mental-health", "imhi", method.lower(), "trl", "sft"],
         metrics=["f1", "accuracy"], model_name=model_name, eval_results=eval_results(adapter_results) or None,
     )
