@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests"))  # tiny_adapters.py, the tests' and benchmarks' one adapter maker
+sys.path.append(str(REPO / "tests"))  # tiny_adapters.py, last so that nothing there shadows a module
 FIXTURES = REPO / "tests" / "fixtures"
 N_ADAPTERS = 5
 

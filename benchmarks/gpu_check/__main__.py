@@ -10,8 +10,8 @@ from pathlib import Path  # noqa: E402
 HERE = Path(__file__).resolve().parent
 if sys.path and Path(sys.path[0] or ".").resolve() == HERE:
     del sys.path[0]  # run as a folder: its modules (space, generation, ...) must not shadow top-level names
-# phyassist (installed or not), the other benches, and tests/ for tiny_adapters.py
-sys.path[:0] = [str(HERE.parents[1]), str(HERE.parent), str(HERE.parents[1] / "tests")]
+sys.path[:0] = [str(HERE.parents[1]), str(HERE.parent)]  # phyassist and the other benches, installed or not
+sys.path.append(str(HERE.parents[1] / "tests"))  # tiny_adapters.py, last so that nothing there shadows a module
 
 from gpu_check.harness import run  # noqa: E402
 
