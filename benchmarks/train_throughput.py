@@ -8,7 +8,7 @@ One process, same base (embedded SmolLM2-135M-Instruct), same training rows, one
   recipes/smollm2-135m-instruct/lora.yaml; answer-only loss scored on the answer positions only, pad != eos,
   length-grouped batches of 4 x 2 grad-accum, max_length from the data, no activation checkpointing and no LoRA
   dropout on CPU, bf16 autocast only where the CPU does bf16 in hardware, and there a bf16 frozen base,
-  ``phyassist.train.cpu_attention`` and ``lm_head.CpuLogProb``; ``--set KEY=VALUE`` changes a recipe key);
+  ``phyassist.train.cpu_attention`` and ``cpu_logprob.CpuLogProb``; ``--set KEY=VALUE`` changes a recipe key);
 - seed: SFTTrainer on whole-text chat rows, packing off, group_by_length, gradient checkpointing,
   pad = eos, no max_length, fp32, LoRA r=32/alpha=32/dropout 0.05 on q,k,v,o + the MLP gate
   (``gate_proj``: SmolLM2 is dense; the seed's ``gate`` was Mixtral's router), batch 4 x accum 4,

@@ -3,7 +3,8 @@
 It owns ``TrainConfig`` (trl's ``SFTConfig`` plus phyassist's fields: ``config``), what its ``auto``
 settings become on this machine (``hardware``), the recipe lookup
 (``recipes``), the training rows (``splits``), base loading for training and the peft config
-(``lora``), trl's compact LM head on CPUs (``lm_head``), run folders and resume (``rundir``) and the
+(``lora``), the CPU attention kernel (``cpu_attention``), the compact LM head on CPUs (``cpu_logprob``, wired into trl by
+``lm_head``), run folders and resume (``rundir``) and the
 run itself (``trainer``; ``trainer.main`` is ``phyassist train``), experiment trackers (``tracking``),
 and merging an adapter into its base with an optional GGUF file (``export``, ``gguf``: ``phyassist
 export``). It imports ``data`` and
