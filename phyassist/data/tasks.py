@@ -17,6 +17,8 @@ from ..errors import UserError
 VARIANTS = ("instruction", "complete")
 # test gold explanations: ChatGPT-written (the release's test_instruction) or expert-written (35 per task)
 TEST_SETS = ("instruction", "expert")
+# what separates an answer's label sentence from its explanation
+REASONING_MARKER = "Reasoning:"
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,7 @@ class ImhiTask:
 
     def gold_label(self, response: str, variant: str = "instruction") -> str | None:
         """The label a gold response states, or None when it states none of this task's labels."""
-        head = normalize(str(response).split("Reasoning:")[0])
+        head = normalize(str(response).split(REASONING_MARKER)[0])
         table = {**{normalize(s): k for k, s in self.sentences.items()},
                  **{normalize(s): k for k, s in self.answers.items()}}
         for label, phrases in self.aliases.items():

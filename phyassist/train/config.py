@@ -72,6 +72,12 @@ class TrainConfig(SFTConfig):
     answer_max_words: int | None = field(
         default=None, metadata={"help": "Train on the first N words of each answer (the label sentence and the start of "
                                          "its reasoning), so the label carries more of the loss; default: whole answers."})
+    reasoning_max_sentences: int | None = field(
+        default=None, metadata={"help": "Train on the label sentence and the first N whole sentences of the reasoning "
+                                         "(shorter answers that still end in a finished sentence); default: all."})
+    label_loss_weight: float = field(
+        default=1.0, metadata={"help": "Loss weight of an answer's label-sentence tokens (those before 'Reasoning:') "
+                                       "relative to its other tokens, so whole answers keep the label learnt."})
     max_eval_examples: int | None = field(default=200, metadata={"help": "Evaluate on at most this many validation examples."})
     max_length_percentile: float = field(
         default=99.0, metadata={"help": "When `max_length` is unset: this percentile of the token lengths, rounded up to 64."}
@@ -124,11 +130,14 @@ class TrainConfig(SFTConfig):
         for name in ("lora_r", "lora_alpha", "learning_rate", "per_device_train_batch_size", "per_device_eval_batch_size",
                      "gradient_accumulation_steps", "num_train_epochs", "logging_steps", "save_steps"):
             _positive(self, name)
-        for name in ("num_threads", "max_length", "max_train_examples", "answer_max_words", "max_eval_examples", "max_chars", "eval_steps"):
+        for name in ("num_threads", "max_length", "max_train_examples", "answer_max_words", "reasoning_max_sentences",
+                     "max_eval_examples", "max_chars", "eval_steps"):
             if getattr(self, name) is not None:
                 _positive(self, name)
         if self.max_steps == 0 or self.max_steps < -1:
             raise UserError(f"`max_steps` must be positive (or -1 for `num_train_epochs`), got {self.max_steps}.")
+        if not self.label_loss_weight > 0:
+            raise UserError(f"`label_loss_weight` must be positive, got {self.label_loss_weight}.")
         if not 0 <= self.lora_dropout < 1:
             raise UserError(f"`lora_dropout` must be in [0, 1), got {self.lora_dropout}.")
         if not 0 < self.max_length_percentile <= 100:

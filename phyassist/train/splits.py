@@ -10,22 +10,45 @@ and makes each conversation a prompt/completion pair so the loss falls on the an
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter, defaultdict
 
 from ..data.prepare import prepare_dataset
+from ..data.tasks import REASONING_MARKER as MARKER
 from ..errors import UserError
 
 
-def to_prompt_completion(example: dict, answer_max_words: int | None = None) -> dict:
+# a sentence ends at . ! ? (and any closing quotes or brackets) before a capital, but not after a title ("Dr.")
+_SENTENCE_END = re.compile(r"(?<=[.!?])(?<!\b(?:Dr|Mr|Ms|St)\.)(?<!\bMrs\.)([\"')\]]*)\s+(?=[A-Z])")
+
+
+def first_sentences(text: str, n: int) -> str:
+    """The first ``n`` sentences of ``text`` (split after . ! ? and any closing quote or bracket)."""
+    ends = list(_SENTENCE_END.finditer(text.strip()))
+    return text.strip()[:ends[n - 1].end(1)] if len(ends) >= n else text.strip()
+
+
+def cut_answer(text: str, max_words: int | None = None, reasoning_sentences: int | None = None) -> str:
+    """An answer cut to its label sentence plus the first ``reasoning_sentences`` sentences after
+    "Reasoning:" (answers without that part stay whole), then to its first ``max_words`` words."""
+    if reasoning_sentences and MARKER in text:
+        label, _, reasoning = text.partition(MARKER)
+        text = f"{label.rstrip()} {MARKER} {first_sentences(reasoning, reasoning_sentences)}"
+    if max_words:
+        text = " ".join(text.split()[:max_words])
+    return text
+
+
+def to_prompt_completion(example: dict, answer_max_words: int | None = None,
+                         reasoning_max_sentences: int | None = None) -> dict:
     """A conversation -> trl's conversational prompt/completion: the last assistant turn is the completion,
-    cut to its first ``answer_max_words`` words when given (the label sentence and the start of its reasoning)."""
+    cut by ``cut_answer`` when asked (``answer_max_words``: the label sentence and the start of its reasoning;
+    ``reasoning_max_sentences``: whole sentences only)."""
     messages = example["messages"]
     if not messages or messages[-1]["role"] != "assistant":
         raise UserError(f"dataset row {example.get('task', '')!r}: expected the last message to be the assistant's answer")
     answer = dict(messages[-1])
-    if answer_max_words:
-        words = answer["content"].split()
-        answer["content"] = " ".join(words[:answer_max_words])
+    answer["content"] = cut_answer(answer["content"], answer_max_words, reasoning_max_sentences)
     return {"prompt": messages[:-1], "completion": [answer]}
 
 
@@ -121,7 +144,7 @@ def prepare_splits(config, tokenizer, world_size: int = 1):
             f"{need} (`per_device_train_batch_size` x processes); lower the batch size or add data"
         )
     keep_cols = ["prompt", "completion"]
-    cut = {"answer_max_words": config.answer_max_words}
+    cut = {"answer_max_words": config.answer_max_words, "reasoning_max_sentences": config.reasoning_max_sentences}
     train_ds = train_ds.map(to_prompt_completion, fn_kwargs=cut,
                             remove_columns=[c for c in train_ds.column_names if c not in keep_cols])
     if val_ds is not None and len(val_ds):

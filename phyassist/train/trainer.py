@@ -102,9 +102,8 @@ def build_trainer(config) -> Prepared:
     import torch
     from accelerate import PartialState
     from transformers.trainer_utils import IntervalStrategy
-    from trl import SFTTrainer
-
     from .lora import load_base_for_training, lora_config
+    from .weighting import LabelWeightedTrainer
 
     # cpu=True makes a torchrun/accelerate launch on a CPU-only machine a gloo process group (MULTI_CPU)
     state = PartialState(cpu=not torch.cuda.is_available())
@@ -140,8 +139,9 @@ def build_trainer(config) -> Prepared:
     logger.info("Training %s on %s: %d train / %d validation rows, max_length %d, %s, bf16=%s, checkpointing=%s",
                 preset.hub_id, config.dataset, len(train_ds), len(val_ds) if val_ds is not None else 0, max_length,
                 "QLoRA " + config.quantization if config.qlora else "LoRA", config.bf16, config.activation_checkpointing)
-    trainer = SFTTrainer(model=model, args=config, train_dataset=train_ds, eval_dataset=val_ds,
-                         processing_class=tokenizer, peft_config=peft_cfg)
+    trainer = LabelWeightedTrainer(model=model, args=config, train_dataset=train_ds, eval_dataset=val_ds,
+                                   processing_class=tokenizer, peft_config=peft_cfg,
+                                   label_loss_weight=config.label_loss_weight)
     return Prepared(trainer, state, preset, identity, report, len(train_ds), len(val_ds) if val_ds is not None else 0,
                     resume_from)
 

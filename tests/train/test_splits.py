@@ -84,3 +84,20 @@ def test_answers_can_be_cut_to_their_first_words():
     assert cut["completion"][0]["content"] == "No, the post does not show"
     assert cut["prompt"] == whole["prompt"] == row["messages"][:1]
     assert row["messages"][1]["content"].endswith("work.")  # the dataset row itself is untouched
+
+
+def test_reasoning_is_cut_to_whole_sentences():
+    from phyassist.train.splits import cut_answer, to_prompt_completion
+
+    answer = ('No, the post does not show it. Reasoning: The poster talks about work (e.g. "deadlines"). '
+              'Dr. Lee is named once! Nothing is said about "faith." The rest is about sleep.')
+    assert cut_answer(answer, reasoning_sentences=1) == \
+        'No, the post does not show it. Reasoning: The poster talks about work (e.g. "deadlines").'
+    assert cut_answer(answer, reasoning_sentences=3) == ('No, the post does not show it. Reasoning: The poster talks '
+                                                         'about work (e.g. "deadlines"). Dr. Lee is named once! '
+                                                         'Nothing is said about "faith."')
+    assert cut_answer(answer, reasoning_sentences=9) == answer
+    # no "Reasoning:" part (counsel-chat): the answer stays whole
+    assert cut_answer("Try this. Then that. And more.", reasoning_sentences=1) == "Try this. Then that. And more."
+    row = {"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": answer}]}
+    assert to_prompt_completion(row, reasoning_max_sentences=2)["completion"][0]["content"].endswith("named once!")
