@@ -45,6 +45,7 @@ DATASETS: dict[str, DatasetSpec] = {
     **{t: DatasetSpec(t, (t,), f"IMHI {TASKS[t].description}") for t in TRAIN_TASKS},
     COUNSEL_CHAT: DatasetSpec(COUNSEL_CHAT, (COUNSEL_CHAT,), "counsel-chat therapist answers"),
     "final": DatasetSpec("final", ("Irf", "MultiWD", "SAD"), "the seed's 'Final' adapter mixture: Irf + MultiWD + SAD"),
+    "imhi": DatasetSpec("imhi", TRAIN_TASKS, "all five IMHI training tasks"),
     "all": DatasetSpec("all", (*TRAIN_TASKS, COUNSEL_CHAT), "all five IMHI training tasks + counsel-chat"),
 }
 

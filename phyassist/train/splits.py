@@ -81,15 +81,15 @@ def _subsample(ds, n: int | None, seed: int):
     return ds.shuffle(seed=seed).select(range(n))
 
 
-def balanced_subsample(ds, n: int | None, seed: int):
-    """A seeded sample of up to ``n`` rows (all when None) taken label by label in turn, so the labels
-    are as equally represented as the data allows; rows keep a seeded shuffled order. Rows with no
-    label (counsel-chat) form one group."""
+def balanced_subsample(ds, n: int | None, seed: int, by: str = "label"):
+    """A seeded sample of up to ``n`` rows (all when None) taken group by group in turn (the groups are the
+    values of column ``by``: the gold label, or the task), so the groups are as equally represented as the
+    data allows; rows keep a seeded shuffled order. Rows with no label (counsel-chat) form one group."""
     import random
 
     order = list(range(len(ds)))
     random.Random(seed).shuffle(order)
-    labels, groups = ds["label"], defaultdict(list)
+    labels, groups = ds[by], defaultdict(list)
     for i in order:
         groups[labels[i]].append(i)
     queues = [groups[k] for k in sorted(groups)]
@@ -108,10 +108,11 @@ def prepare_splits(config, tokenizer, world_size: int = 1):
                                   val_fraction=config.val_fraction, max_chars=config.max_chars)
     report = dict(report)
     notes = list(report.get("notes", []))
-    if config.balance_labels:
-        train_ds = balanced_subsample(dsd["train"], config.max_train_examples, config.seed)
-        counts = Counter(train_ds["label"])
-        notes.append(f"label-balanced sample of {len(train_ds)} of {len(dsd['train'])} train rows: "
+    if config.balance_labels or config.balance_tasks:
+        by = "label" if config.balance_labels else "task"
+        train_ds = balanced_subsample(dsd["train"], config.max_train_examples, config.seed, by)
+        counts = Counter(train_ds[by])
+        notes.append(f"{by}-balanced sample of {len(train_ds)} of {len(dsd['train'])} train rows: "
                      + ", ".join(f"{k or 'unlabelled'} {v}" for k, v in sorted(counts.items())))
     else:
         train_ds = _subsample(dsd["train"], config.max_train_examples, config.seed)

@@ -101,3 +101,23 @@ def test_reasoning_is_cut_to_whole_sentences():
     assert cut_answer("Try this. Then that. And more.", reasoning_sentences=1) == "Try this. Then that. And more."
     row = {"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": answer}]}
     assert to_prompt_completion(row, reasoning_max_sentences=2)["completion"][0]["content"].endswith("named once!")
+
+
+def test_balance_tasks_takes_the_tasks_of_a_mixture_in_turn():
+    from datasets import Dataset
+
+    from phyassist.train.splits import balanced_subsample
+
+    ds = Dataset.from_dict({"task": ["SAD"] * 50 + ["Irf"] * 5 + ["DR"] * 10, "label": ["x"] * 65})
+    picked = balanced_subsample(ds, 24, seed=0, by="task")
+    counts = {t: picked["task"].count(t) for t in ("SAD", "Irf", "DR")}
+    # turns go DR, Irf, SAD (sorted); Irf runs out at 5, DR and SAD share the rest, DR first
+    assert counts == {"SAD": 9, "Irf": 5, "DR": 10}
+    assert picked["task"] != sorted(picked["task"])  # seeded shuffled order, not grouped
+
+
+def test_balance_labels_and_balance_tasks_are_exclusive(tiny_llama_dir, tmp_path):
+    from phyassist.errors import UserError
+
+    with pytest.raises(UserError, match=r"^`balance_labels` and `balance_tasks` are exclusive; choose one way"):
+        tiny_train_config(tiny_llama_dir, tmp_path / "o", balance_labels=True, balance_tasks=True)
