@@ -59,11 +59,11 @@ def majority_f1(golds: list[str], labels: list[str]) -> float:
     return classification_scores(golds, [top] * len(golds), labels)["weighted_f1"]
 
 
-def _with_ci(res: dict, key: str, digits: int) -> str:
+def _with_ci(res: dict, key: str, digits: int, unit: str = "") -> str:
     value, ci = res.get(key), res.get("ci", {}).get(key)
     if value is None:
         return "n/a"
-    return f"{value:.{digits}f}" + (f" [{ci['low']:.{digits}f}, {ci['high']:.{digits}f}]" if ci else "")
+    return f"{value:.{digits}f}{unit}" + (f" [{ci['low']:.{digits}f}, {ci['high']:.{digits}f}]" if ci else "")
 
 
 def explanation_report(task: str, results: dict, comparison: dict) -> dict:
@@ -78,8 +78,8 @@ def explanation_report(task: str, results: dict, comparison: dict) -> dict:
                     if key in res}
         row[arm]["ci"] = {key: res["ci"][key] for key in ("rouge_l", "explained_rate") if key in res.get("ci", {})}
         counts = counts_line(res.get("explanation_counts", {}))
-        print(f"{task:<9} {arm:<8} ROUGE-L {_with_ci(res, 'rouge_l', 2):<22} explained {_with_ci(res, 'explained_rate', 1)}%"
-              + (f"    {counts}" if counts else "") + (f"    {res['rouge_l_note']}" if res.get("rouge_l_note") else ""))
+        print(f"{task:<9} {arm:<8} ROUGE-L {_with_ci(res, 'rouge_l', 2):<22} "
+              f"explained {_with_ci(res, 'explained_rate', 1, '%')}" + (f"    {counts}" if counts else "") + (f"    {res['rouge_l_note']}" if res.get("rouge_l_note") else ""))
     paired = {key: comparison[task][key] for key in ("rouge_l", "explained_rate") if key in comparison.get(task, {})}
     row["difference"] = paired
     if paired:

@@ -30,9 +30,9 @@ classifier file (version and sha256) it used, so numbers from different machines
 The explanation is scored offline too: ROUGE-L F1 (x100, rouge-score's rougeL with stemming) of the
 generated reasoning (the text after "Reasoning:", or after the first sentence when there is no such
 marker) against the gold one, over the references that have an explanation, and the explained rate:
-the percent of answers that state a label in their first part and then give a reasoning of at least
-15 words that ends a sentence. Optionally BARTScore (mean per-token log-likelihood of the gold answer
-given the generated one).
+the percent of answers that give a label sentence (a label is inferred from the answer) and then a
+reasoning of at least 15 words that ends a sentence. Optionally BARTScore (mean per-token
+log-likelihood of the gold answer given the generated one).
 """
 
 _KWARGS_DESCRIPTION = """
@@ -122,7 +122,7 @@ class Imhi(evaluate.Metric):
         scores = classification_scores(golds, preds, spec.labels)
         out = {k: scores[k] for k in ("weighted_f1", "accuracy", "macro_f1", "micro_f1", "unparsed")}
         out.update(labeler.info)
-        expl = explanation_scores(list(predictions), list(references), lambda head: parse_label(spec.name, head) is not None)
+        expl = explanation_scores(list(predictions), list(references), [p is not None for p in preds])
         out.update(rouge_l=expl["rouge_l"], rouge_l_rows=expl["explanation_counts"]["scored"],
                    explained_rate=expl["explained_rate"])
         if bart_score:

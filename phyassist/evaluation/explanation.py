@@ -6,7 +6,7 @@ whether the answer is *explained*: a label sentence, then a finished reasoning o
 from __future__ import annotations
 
 import re
-from typing import Callable, NamedTuple, Sequence
+from typing import NamedTuple, Sequence
 
 from ..errors import UserError
 
@@ -62,19 +62,20 @@ def gold_reasoning(reference) -> str | None:
     return parts.reasoning if parts.marked and _WORD.search(parts.reasoning) else None
 
 
-def why_not_explained(answer, states_label: Callable[[str], bool] | None = None) -> str | None:
+def why_not_explained(answer, labelled: bool = True) -> str | None:
     """None when the answer is explained, else the first of ``REASONS`` that fails.
 
-    An answer is explained when (1) it is not empty; (2) its label sentence (``split_answer``) holds a word
-    and, when ``states_label`` is given, ``states_label(label sentence)`` is true (``phyassist eval`` and the
-    metric pass the task's strict label parser); (3) its reasoning has at least ``MIN_WORDS`` words
-    (``words``); (4) the reasoning ends a sentence (``finished``). "No, the poster does not suffer from
-    depression. Reasoning: The" fails (3); a 40-word reasoning cut mid-sentence fails (4).
+    An answer is explained when (1) it is not empty; (2) it gives a label sentence: the part before its
+    reasoning (``split_answer``) holds a word and a label was inferred from the answer (``labelled``;
+    ``phyassist eval`` and the metric pass whether the task's label method read one, which for the parser
+    reads that same part); (3) its reasoning has at least ``MIN_WORDS`` words (``words``); (4) the
+    reasoning ends a sentence (``finished``). "No, the poster does not suffer from depression. Reasoning:
+    The" fails (3); a 40-word reasoning cut mid-sentence fails (4).
     """
     if not str(answer or "").strip():
         return "empty_answer"
     label, reasoning, _ = split_answer(answer)
-    if not _WORD.search(label) or (states_label is not None and not states_label(label)):
+    if not _WORD.search(label) or not labelled:
         return "no_label_sentence"
     if words(reasoning) < MIN_WORDS:
         return "short_reasoning"
@@ -92,7 +93,7 @@ def rouge_l(predictions: Sequence[str], references: Sequence[str]) -> list[float
             for pred, ref in zip(predictions, references)]
 
 
-def explanation_scores(generated: Sequence, references: Sequence, states_label: Callable[[str], bool] | None = None) -> dict:
+def explanation_scores(generated: Sequence, references: Sequence, labelled: Sequence[bool] | None = None) -> dict:
     """Explanation quality and completeness of generated answers against gold answers, row by row.
 
     Returns ``rouge_l`` (mean ROUGE-L F1 x 100 of the generated reasoning against the gold one, over the rows
@@ -102,9 +103,13 @@ def explanation_scores(generated: Sequence, references: Sequence, states_label: 
     and ``empty_reasoning``: scored ROUGE-L 0; ``no_reasoning_marker``: answers without ``Reasoning:``,
     scored on the text after their first sentence; ``explained``; ``not_explained``: per reason) and
     ``rows`` (``rouge_l``: per row, None where left out; ``explained``: per row, true or false).
+    ``labelled``: per answer, whether a label was inferred from it (default: every answer).
     """
     if len(generated) != len(references):
         raise UserError(f"generated answers and gold answers differ in length: {len(generated)} and {len(references)}")
+    labelled = [True] * len(generated) if labelled is None else list(labelled)
+    if len(labelled) != len(generated):
+        raise UserError(f"`labelled` must have one flag per answer: {len(labelled)} for {len(generated)} answers")
     golds = [gold_reasoning(ref) for ref in references]
     parts = [split_answer(g) for g in generated]
     scored = [i for i, gold in enumerate(golds) if gold is not None]
@@ -112,7 +117,7 @@ def explanation_scores(generated: Sequence, references: Sequence, states_label: 
     per_row: list[float | None] = [None] * len(golds)
     for i, v in zip(scored, values):
         per_row[i] = v
-    reasons = [why_not_explained(g, states_label) for g in generated]
+    reasons = [why_not_explained(g, has) for g, has in zip(generated, labelled)]
     nonempty = [p for p in parts if p.label or p.reasoning]
     counts = {
         "rows": len(generated), "scored": len(scored), "gold_without_explanation": len(golds) - len(scored),
@@ -131,7 +136,8 @@ def explanation_scores(generated: Sequence, references: Sequence, states_label: 
 
 
 def counts_line(counts: dict) -> str:
-    """The per-reason counts in one line, e.g. ``3 empty answers; not explained: short reasoning 12`` (empty when none)."""
+    """The per-reason counts in one line (empty when there are none), e.g. ``3 empty answers; not explained:
+    short reasoning 12``."""
     parts = [f"{counts[key]} {name}" for key, name in (
         ("gold_without_explanation", "gold answers without an explanation (left out of ROUGE-L)"),
         ("empty_answer", "empty answers"), ("empty_reasoning", "answers with no reasoning"),
@@ -139,5 +145,6 @@ def counts_line(counts: dict) -> str:
         if counts.get(key)]
     not_explained = counts.get("not_explained", {})
     if not_explained:
-        parts.append("not explained: " + ", ".join(f"{reason.replace('_', ' ')} {n}" for reason, n in not_explained.items()))
+        parts.append("not explained: " + ", ".join(f"{reason.replace('_', ' ')} {n}"
+                                                   for reason, n in not_explained.items()))
     return "; ".join(parts)

@@ -73,14 +73,15 @@ def comparison_table(comparison: dict) -> list[str]:
 def summary_line(name: str, scores: dict) -> str:
     """One task's scores in a log line: both axes with their intervals, the counts per reason."""
 
-    def show(key: str, digits: int = 2) -> str:
+    def show(key: str, digits: int = 2, unit: str = "") -> str:
         ci = interval(scores, key, digits)
-        return _score(scores, key, digits) + (f" {ci}" if ci and scores.get(key) is not None else "")
+        value = _score(scores, key, digits)
+        return value + (unit if value != "n/a" else "") + (f" {ci}" if ci and scores.get(key) is not None else "")
 
     counts = counts_line(scores.get("explanation_counts", {}))
     return (f"{name}: weighted F1 {show('weighted_f1')}, accuracy {show('accuracy')}, unparsed {scores['unparsed']} of "
             f"{scores['n']} (labels: {label_source(scores)}); ROUGE-L {show('rouge_l')}, explained "
-            f"{show('explained_rate', 1)}%" + (f", BARTScore {show('bart_score', 3)}" if "bart_score" in scores else "")
+            f"{show('explained_rate', 1, '%')}" + (f", BARTScore {show('bart_score', 3)}" if "bart_score" in scores else "")
             + (f"; {counts}" if counts else "") + ".")
 
 

@@ -6,9 +6,9 @@ template (``templates.render``) through huggingface_hub's ``ModelCard.from_templ
 from the base preset and whose ``model-index`` holds weighted F1, accuracy, ROUGE-L and (where computed)
 BARTScore per IMHI task. The body shows both axes (the label: weighted F1; the explanation: ROUGE-L,
 explained rate, BARTScore), says in words per task and axis how the adapter compares with its base, and
-describes what the adapter answers from its measured explained rate (``behaviour``). ``eval_result_entries`` gives weighted F1 and accuracy in the newer
-``.eval_results/*.yaml`` format, as tasks of the benchmark dataset ``phyassist/IMHI``
-(``phyassist.hub.benchmark``) at its pinned revision. ``validate_card`` reloads a written card and
+describes what the adapter answers from its measured explained rate (``behaviour``).
+``eval_result_entries`` gives weighted F1 and accuracy in the newer ``.eval_results/*.yaml`` format, as
+tasks of the benchmark dataset ``phyassist/IMHI`` (``phyassist.hub.benchmark``) at its pinned revision. ``validate_card`` reloads a written card and
 checks that the metadata parses and the scores round-trip. The F1 chart it embeds is ``phyassist.evaluation.report``'s.
 """
 

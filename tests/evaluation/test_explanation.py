@@ -28,8 +28,9 @@ FREE_FORM = ("The poster does not seem depressed. They only ask whether a geneal
              "people experienced with it, without any sign of sadness.")
 
 
-def dr_label(head: str) -> bool:
-    return parse_label("DR", head) is not None
+def dr(answer) -> bool:
+    """Whether DR's strict label method reads a label from the answer (what eval passes as ``labelled``)."""
+    return parse_label("DR", answer) is not None
 
 
 def test_split_at_the_marker_or_after_the_first_sentence():
@@ -53,7 +54,7 @@ def test_gold_reasoning_is_none_without_an_explanation():
     ("Reasoning: " + FULL.split("Reasoning: ")[1], "no_label_sentence"),
 ])
 def test_why_not_explained(answer, reason):
-    assert ex.why_not_explained(answer, dr_label) == reason
+    assert ex.why_not_explained(answer, dr(answer)) == reason
 
 
 def test_fifteen_words_is_the_bar_and_the_label_must_be_read():
@@ -61,11 +62,11 @@ def test_fifteen_words_is_the_bar_and_the_label_must_be_read():
     assert ex.words(fifteen) == 15 and ex.words("a - , b") == 2
     assert ex.why_not_explained(f"No. Reasoning: {fifteen}") is None
     assert ex.why_not_explained(f"No. Reasoning: {fifteen.split(' ', 1)[1]}") == "short_reasoning"
-    # a free-form answer is explained when its first sentence states a label the parser reads
+    # a free-form answer is explained when a label is read from it (the parser reads its first sentence)
     assert ex.why_not_explained(FREE_FORM) is None
-    assert ex.why_not_explained(FREE_FORM, dr_label) == "no_label_sentence"
-    assert ex.why_not_explained(FREE_FORM.replace("does not seem depressed", "does not suffer from depression"),
-                                dr_label) is None
+    assert not dr(FREE_FORM) and ex.why_not_explained(FREE_FORM, dr(FREE_FORM)) == "no_label_sentence"
+    stated = FREE_FORM.replace("does not seem depressed", "does not suffer from depression")
+    assert dr(stated) and ex.why_not_explained(stated, dr(stated)) is None
 
 
 def test_finished_sentence_ends():
@@ -94,7 +95,7 @@ def test_rouge_l_scores_the_reasoning_with_rouge_score():
 def test_counts_per_reason_and_explained_rate():
     answers = [FULL, CUT, "", FREE_FORM, CUT_LONG, QUOTED, "No"]
     golds = [GOLD, GOLD, GOLD, GOLD, "no", GOLD, GOLD]  # row 4's gold is a bare label
-    out = ex.explanation_scores(answers, golds, dr_label)
+    out = ex.explanation_scores(answers, golds, [dr(a) for a in answers])
     counts = out["explanation_counts"]
     assert counts == {"rows": 7, "scored": 6, "gold_without_explanation": 1, "empty_answer": 1, "empty_reasoning": 1,
                       "no_reasoning_marker": 2, "explained": 2,
@@ -112,7 +113,7 @@ def test_counts_per_reason_and_explained_rate():
 
 
 def test_no_gold_explanation_is_none_with_a_note_not_zero():
-    out = ex.explanation_scores([FULL, CUT], ["no", f"{NO_LABEL} Reasoning: ..."], dr_label)
+    out = ex.explanation_scores([FULL, CUT], ["no", f"{NO_LABEL} Reasoning: ..."], [True, True])
     assert out["rouge_l"] is None and out["rows"]["rouge_l"] == [None, None]
     assert out["rouge_l_note"] == ("ROUGE-L not computed: none of the 2 gold answers has an explanation "
                                    "(a non-empty 'Reasoning:' part)")
@@ -122,6 +123,8 @@ def test_no_gold_explanation_is_none_with_a_note_not_zero():
 def test_bad_input():
     with pytest.raises(UserError, match=r"^generated answers and gold answers differ in length: 2 and 1$"):
         ex.explanation_scores([FULL, CUT], [GOLD])
+    with pytest.raises(UserError, match=r"^`labelled` must have one flag per answer: 1 for 2 answers$"):
+        ex.explanation_scores([FULL, CUT], [GOLD, GOLD], [True])
     out = ex.explanation_scores([None], [GOLD])  # a missing answer is an empty one
     assert out["rows"] == {"rouge_l": [0.0], "explained": [False]}
     assert out["explanation_counts"]["empty_answer"] == 1

@@ -128,9 +128,9 @@ def test_numbers_are_the_librarys(imhi):
 
 
 def test_explanation_scores_are_the_librarys(imhi):
-    """ROUGE-L and the explained rate: the library's, with the task's strict parser reading the label sentence."""
+    """ROUGE-L and the explained rate: the library's, an answer labelled when its label method reads a label."""
     from phyassist.evaluation.explanation import explanation_scores
-    from phyassist.evaluation.labels import parse_label
+    from phyassist.evaluation.labels import infer_labels
 
     gold = ("This post shows the stress cause related to work. Reasoning: The poster describes long shifts, a "
             "demanding manager and the fear of losing the job, which are occupational stressors.")
@@ -143,7 +143,7 @@ def test_explanation_scores_are_the_librarys(imhi):
              "the job through the next round of layoffs at the company.", ""]
     golds = [gold, gold, gold, gold, "work"]
     res = imhi.compute(predictions=preds, references=golds, task="SAD", labels="strict")
-    want = explanation_scores(preds, golds, lambda head: parse_label("SAD", head) is not None)
+    want = explanation_scores(preds, golds, [label is not None for label in infer_labels("SAD", preds)])
     assert (res["rouge_l"], res["rouge_l_rows"], res["explained_rate"]) == (
         want["rouge_l"], want["explanation_counts"]["scored"], want["explained_rate"])
     assert res["rouge_l_rows"] == 4 and res["explained_rate"] == 40.0  # rows 0 and 2 are explained

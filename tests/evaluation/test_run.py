@@ -15,7 +15,6 @@ from tiny_adapters import save_lora_adapter
 
 from phyassist.evaluation.bootstrap import compare_runs
 from phyassist.evaluation.explanation import explanation_scores
-from phyassist.evaluation.labels import parse_label
 from phyassist.evaluation.run import EvalConfig, adapter_base, run_eval, task_names
 
 
@@ -42,7 +41,7 @@ def test_run_eval_with_adapter_writes_everything(tiny_adapter, tiny_llama_dir, d
         assert all(row["goldens"].startswith(("Yes", "No", "This post")) for row in rows)
         # the explanation axis, from the answers and golds in the CSV, row for row
         want = explanation_scores([row["generated_text"] for row in rows], [row["goldens"] for row in rows],
-                                  lambda head, t=task: parse_label(t, head) is not None)
+                                  [row["pred_label"] != "unparsed" for row in rows])
         assert r["rows"]["rouge_l"] == want["rows"]["rouge_l"] and r["rows"]["explained"] == want["rows"]["explained"]
         assert (r["rouge_l"], r["explained_rate"], r["explanation_counts"]) == (
             want["rouge_l"], want["explained_rate"], want["explanation_counts"])
@@ -201,6 +200,11 @@ def test_evaluate_task_scores_hand_written_answers_on_both_axes():
     assert [row["explained"] for row in table] == res["rows"]["explained"]
     assert [row["rouge_l"] for row in table] == [round(v, 2) for v in rouge[:4]] + [""]
     assert set(res["ci"]) >= {"rouge_l", "explained_rate"}
+    from phyassist.evaluation.report import summary_line
+
+    line, ci = summary_line("DR", res), res["ci"]["explained_rate"]
+    assert f"ROUGE-L {res['rouge_l']:.2f} [{res['ci']['rouge_l']['low']:.2f}, " in line
+    assert f"explained 20.0% [{ci['low']:.1f}, {ci['high']:.1f}]; 1 gold answers without an explanation" in line
 
 
 def test_bartscore_flag_is_an_alias():
