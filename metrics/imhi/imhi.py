@@ -1,4 +1,5 @@
-"""IMHI: weighted F1 of labels inferred from mental-health explanations, plus optional BARTScore."""
+"""IMHI: weighted F1 of labels inferred from mental-health explanations, the explanations' ROUGE-L and
+explained rate, plus optional BARTScore."""
 
 import datasets
 import evaluate
@@ -13,6 +14,7 @@ from phyassist.evaluation.labels import (  # From: phyassist[metric]
     make_labeler,
     parse_label,
 )
+from phyassist.evaluation.explanation import explanation_scores  # From: phyassist[metric]
 from phyassist.evaluation.scores import classification_scores  # From: phyassist[metric]
 
 _CITATION = BIBTEX["yang2024mentallama"] + "\n"
@@ -25,8 +27,12 @@ training explanations and published as versioned, checksummed files); the headli
 weighted F1 (x100) of these labels against the labels of the gold answers. Answers with no inferable
 label count as wrong and are reported as `unparsed`. Every result names the label method and the
 classifier file (version and sha256) it used, so numbers from different machines can be compared.
-Optionally BARTScore (mean per-token log-likelihood of the gold answer given the generated one) measures
-explanation quality.
+The explanation is scored offline too: ROUGE-L F1 (x100, rouge-score's rougeL with stemming) of the
+generated reasoning (the text after "Reasoning:", or after the first sentence when there is no such
+marker) against the gold one, over the references that have an explanation, and the explained rate:
+the percent of answers that give a label sentence (a label is inferred from the answer) and then a
+reasoning of at least 15 words that ends a sentence. Optionally BARTScore (mean per-token
+log-likelihood of the gold answer given the generated one).
 """
 
 _KWARGS_DESCRIPTION = """
@@ -46,6 +52,10 @@ Returns:
     accuracy (`float`): x 100.
     macro_f1 (`float`), micro_f1 (`float`): x 100.
     unparsed (`int`): answers with no inferable label.
+    rouge_l (`float` or None): mean ROUGE-L F1 x 100 of the generated reasoning against the gold reasoning,
+        over the references with an explanation; None when no reference has one (bare labels).
+    rouge_l_rows (`int`): references with an explanation, the rows in the ROUGE-L mean.
+    explained_rate (`float`): percent of answers with a label sentence and a finished reasoning of 15+ words.
     label_method (`str`): what labelled the predictions: learned, strict, mentalbert or hf.
     label_classifier (`str`): the classifier's task, version and sha256 (or model id); "none (...)" without one.
     bart_score (`float`): only with `bart_score=True`; higher (closer to 0) is better.
@@ -62,6 +72,14 @@ Examples:
     66.7
     >>> imhi.compute(predictions=["I do not know."], references=["no"], task="DR", labels="strict")["unparsed"]
     1
+    >>> gold = ("No, the poster does not suffer from depression. Reasoning: The poster asks whether a genealogy "
+    ...         "website is safe to use and shares no feelings of sadness, hopelessness or loss of interest.")
+    >>> answers = ["No, the poster does not suffer from depression. Reasoning: The poster only asks whether a "
+    ...            "website is safe and mentions no sadness, hopelessness or loss of interest in anything.",
+    ...            "No, the poster does not suffer from depression. Reasoning: The"]
+    >>> results = imhi.compute(predictions=answers, references=[gold, gold], task="DR", labels="strict")
+    >>> results["explained_rate"], results["rouge_l_rows"], results["rouge_l"] > 30
+    (50.0, 2, True)
 """
 
 
@@ -104,6 +122,9 @@ class Imhi(evaluate.Metric):
         scores = classification_scores(golds, preds, spec.labels)
         out = {k: scores[k] for k in ("weighted_f1", "accuracy", "macro_f1", "micro_f1", "unparsed")}
         out.update(labeler.info)
+        expl = explanation_scores(list(predictions), list(references), [p is not None for p in preds])
+        out.update(rouge_l=expl["rouge_l"], rouge_l_rows=expl["explanation_counts"]["scored"],
+                   explained_rate=expl["explained_rate"])
         if bart_score:
             from phyassist.evaluation.bartscore import BARTScorer, mean
 

@@ -2,8 +2,9 @@
 
 It owns batched generation with a content-keyed cache (``generation``), label inference from generated
 text (the ``labels`` subpackage: parsers, the published classifier files, MentalLLaMA's own classifiers,
-the ``phyassist labels`` command), the classification scores (``scores``), bootstrap intervals and the
-paired base-vs-adapter verdict (``bootstrap``), BARTScore (``bartscore``), the results table and F1 chart
+the ``phyassist labels`` command), the classification scores (``scores``), the explanation scores
+(``explanation``: ROUGE-L of the reasoning, the explained rate), bootstrap intervals and the paired
+base-vs-adapter verdict (``bootstrap``), BARTScore (``bartscore``), the results table and F1 chart
 (``report``) and the ``phyassist eval`` run (``run``). It imports ``data`` and ``models``, never
 ``train``, ``hub`` or ``serve``.
 """

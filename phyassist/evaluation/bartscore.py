@@ -10,13 +10,15 @@ source length and the decoder on batches sorted by target length (so neither sid
 non-pad target positions are projected onto the vocabulary (block by block, with a running
 logsumexp, so no vocabulary-sized tensor leaves the cache), and a failing batch is retried pair by
 pair; a pair that still fails scores NaN with a warning instead of ending the process. This module
-does not pick which texts to compare.
+does not pick which texts to compare. ``load_scorer`` turns weights that cannot be loaded (offline, a
+missing folder) into a one-line note, so an eval goes on without BARTScore.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+from pathlib import Path
 from typing import Sequence
 
 from ..errors import UserError
@@ -33,10 +35,12 @@ class BARTScorer:
         from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
 
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        if model is None and str(checkpoint).startswith(("/", ".", "~")) and not Path(checkpoint).expanduser().is_dir():
+            raise UserError(f"cannot load BARTScore model {checkpoint!r}: no such folder")
         try:
             self.tokenizer = tokenizer or AutoTokenizer.from_pretrained(checkpoint)
             self.model = model or AutoModelForSeq2SeqLM.from_pretrained(checkpoint)
-        except OSError as e:
+        except (OSError, ValueError) as e:
             raise UserError(f"cannot load BARTScore model {checkpoint!r}: {str(e).splitlines()[0]}") from None
         if parabank:
             try:
@@ -156,6 +160,21 @@ class BARTScorer:
             for i, s in zip(idx, scores):
                 out[i] = s
         return out
+
+
+def load_scorer(checkpoint: str = DEFAULT_CHECKPOINT, *, parabank: str | None = None,
+                **kwargs) -> tuple[BARTScorer | None, str | None]:
+    """``(BARTScorer, None)``, or ``(None, note)`` when the weights cannot be loaded: the one-line note says
+    why (logged as a warning too), and the caller goes on without BARTScore."""
+    try:
+        return BARTScorer(checkpoint, parabank=parabank, **kwargs), None
+    except ModuleNotFoundError as e:
+        note = (f"BARTScore not computed: it needs torch and transformers (pip install 'phyassist[bartscore]'; "
+                f"missing {e.name!r})")
+    except UserError as e:
+        note = f"BARTScore not computed: {e}"
+    logger.warning("%s", note)
+    return None, note
 
 
 def _bart_head(model):

@@ -6,6 +6,8 @@ over rows; ``paired_difference`` resamples row indices once and scores base and 
 resampled rows, so the interval is of the adapter-minus-base difference. The scores are
 ``metrics.classification_scores``' (weighted F1 over the task's labels, an unparsed prediction wrong
 for its gold label), computed for all resamples at once from per-resample confusion counts.
+``mean_intervals`` and ``paired_mean_difference`` do the same for per-row scores whose mean is the
+result (ROUGE-L, the explained rate, BARTScore), over the rows that have a value.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ LEVEL = 0.95
 RESAMPLES = 1000
 SEED = 0
 KEYS = ("weighted_f1", "accuracy")
+# results key -> (results.json "rows" key, scale): per-row values whose mean is the result
+ROW_MEANS = {"rouge_l": ("rouge_l", 1.0), "explained_rate": ("explained", 100.0), "bart_score": ("bart_score", 1.0)}
 
 
 def stratified_sample(labels: Sequence, size: int, seed: int = SEED) -> list[int]:
@@ -132,9 +136,51 @@ def paired_difference(golds: Sequence, base_preds: Sequence, adapter_preds: Sequ
     return {**out, "n": len(g), **settings}
 
 
+def _values(values: Sequence, scale: float = 1.0) -> np.ndarray:
+    """Per-row values as floats (booleans as 0/1), times ``scale``; None (no value for that row) is NaN."""
+    return np.array([np.nan if v is None else float(v) * scale for v in values], dtype=float)
+
+
+def mean_intervals(rows: dict[str, Sequence], *, level: float = LEVEL, resamples: int = RESAMPLES,
+                   seed: int = SEED) -> dict[str, dict[str, float]]:
+    """``{key: {"low", "high"}}``: the percentile-bootstrap interval of the mean of each per-row series.
+
+    Rows without a value (None or NaN: a gold answer without explanation, a failed BARTScore pair) are
+    left out and the rows that have one are resampled, with the seed of the F1 intervals (the same
+    indices when no row is left out). A series with no value at all gets no interval."""
+    _settings(level, resamples, seed)
+    out = {}
+    for key, values in rows.items():
+        v = _values(values)
+        v = v[~np.isnan(v)]
+        if len(v):
+            out[key] = _interval(v[resample_indices(len(v), resamples, seed)].mean(axis=1), level)
+    return out
+
+
+def paired_mean_difference(base: Sequence, adapter: Sequence, *, level: float = LEVEL, resamples: int = RESAMPLES,
+                           seed: int = SEED) -> dict | None:
+    """Adapter minus base of a per-row mean, over the rows where both have a value, resampled as a pair:
+    ``{"difference", "low", "high", "verdict", "n"}``, or None when no row has both."""
+    _settings(level, resamples, seed)
+    b, a = _values(base), _values(adapter)
+    if len(a) != len(b):
+        raise UserError(f"paired values differ in length: {len(b)} for the base, {len(a)} for the adapter")
+    both = ~(np.isnan(a) | np.isnan(b))
+    a, b = a[both], b[both]
+    if not len(a):
+        return None
+    idx = np.vstack([np.arange(len(a)), resample_indices(len(a), resamples, seed)])
+    diff = a[idx].mean(axis=1) - b[idx].mean(axis=1)
+    ci = _interval(diff[1:], level)
+    return {"difference": float(diff[0]), **ci, "verdict": verdict(ci["low"], ci["high"]), "n": int(len(a))}
+
+
 def compare_runs(base: dict, adapter: dict, *, level: float = LEVEL, resamples: int = RESAMPLES,
                  seed: int = SEED) -> dict[str, dict]:
-    """``paired_difference`` for every task both results.json dicts scored with per-row labels.
+    """``paired_difference`` for every task both results.json dicts scored with per-row labels, plus
+    ``paired_mean_difference`` of every ``ROW_MEANS`` score both runs kept per row (ROUGE-L, explained
+    rate, BARTScore).
 
     Tasks without ``rows`` in either run (results written before they were recorded) are left out;
     rows that differ between the runs are an error, since pairing them would compare different posts.
@@ -153,4 +199,10 @@ def compare_runs(base: dict, adapter: dict, *, level: float = LEVEL, resamples: 
                             f"{len(ra['index'])}); evaluate both with the same limit and sample_seed")
         out[task] = paired_difference(ra["gold"], rb["pred"], ra["pred"], a["labels"], level=level,
                                       resamples=resamples, seed=seed)
+        for key, (row_key, scale) in ROW_MEANS.items():
+            if row_key in ra and row_key in rb:
+                d = paired_mean_difference(_values(rb[row_key], scale), _values(ra[row_key], scale), level=level,
+                                           resamples=resamples, seed=seed)
+                if d is not None:
+                    out[task][key] = d
     return out

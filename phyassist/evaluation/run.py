@@ -5,16 +5,22 @@ seeded label-stratified sample of N rows, ``bootstrap.stratified_sample``, not t
 greedy answers (``generation``, resumable via ``<out>/<task>.generations.jsonl``, keyed by content;
 under ``accelerate launch`` every process generates a share, ``distributed``, and the main one goes on),
 infer labels from the generated answers (``labeler``: the method and classifier hash go into every
-task's results), score them (``metrics``, bootstrap intervals, optionally BARTScore) and write, under
-``--out``: ``<task>.csv`` (MentalLLaMA's ``goldens``/``generated_text`` columns plus ``query``,
-``gold_label`` and ``pred_label``, ``unparsed`` for none), ``results.json``, ``results.md`` (a table per
-task) and ``f1.png`` (weighted F1 per task; base against adapter when a base run is found in
-``<out>/../base`` or given with ``--compare``).
+task's results), score them (``metrics``; the explanation, ``explanation``; bootstrap intervals;
+optionally BARTScore) and write, under ``--out``: ``<task>.csv`` (MentalLLaMA's ``goldens``/
+``generated_text`` columns plus ``query``, ``gold_label`` and ``pred_label``, ``unparsed`` for none,
+``rouge_l`` and ``explained``), ``results.json``, ``results.md`` (a table per task) and ``f1.png``
+(weighted F1 per task; base against adapter when a base run is found in ``<out>/../base`` or given with
+``--compare``).
 
-Each task in results.json carries ``ci`` (95% percentile-bootstrap intervals of ``weighted_f1`` and
-``accuracy`` with ``level``, ``resamples``, ``seed``) and ``rows`` (``index``: the test-file rows
-scored, in order; ``gold`` and ``pred`` labels; ``queries_sha256``), so that two runs can be compared
-row by row (``bootstrap.compare_runs``) from their results.json alone.
+Each task in results.json carries ``rouge_l`` (mean ROUGE-L F1 x 100 of the generated reasoning against
+the gold one; None with ``rouge_l_note`` when no gold answer has an explanation), ``explained_rate``
+(percent of answers with a label sentence and a finished reasoning of 15+ words), ``explanation_counts``
+(per reason), ``ci`` (95% percentile-bootstrap intervals of ``weighted_f1``, ``accuracy``, ``rouge_l``,
+``explained_rate`` and ``bart_score`` with ``level``, ``resamples``, ``seed``) and ``rows`` (``index``:
+the test-file rows scored, in order; ``gold`` and ``pred`` labels; ``queries_sha256``; per-row
+``rouge_l``, ``explained`` and ``bart_score``), so that two runs can be compared row by row
+(``bootstrap.compare_runs``) from their results.json alone. With ``--bart_score`` and weights that do
+not load, ``bart_score_note`` says why and the run goes on without it.
 """
 
 from __future__ import annotations
@@ -22,15 +28,17 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 from dataclasses import InitVar, asdict, dataclass, field
 from pathlib import Path
 
 from ..data.tasks import TASKS, check_test_set, check_variant, get_task
 from ..errors import UserError
 from ..models import BasePreset
-from .bootstrap import RESAMPLES, SEED, intervals, stratified_sample
+from .bootstrap import RESAMPLES, SEED, intervals, mean_intervals, stratified_sample
+from .explanation import explanation_scores
 from .scores import UNPARSED, average, classification_scores
-from .report import write_report
+from .report import summary_line, write_report
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +62,9 @@ class EvalConfig:
         "help": "Gold explanations: instruction (the release's test set) or expert (35 expert-written per task)."})
     batch_size: int = field(default=8, metadata={"help": "Generation batch size."})
     max_new_tokens: int = field(default=256, metadata={"help": "Generation length bound."})
-    bart_score: bool = field(default=False, metadata={"help": "Also compute BARTScore (loads bart_checkpoint)."})
+    bart_score: bool = field(default=False, metadata={
+        "help": "Also compute BARTScore with bart_checkpoint; weights that do not load: a one-line note, no score.",
+        "aliases": ["--bartscore"]})
     bart_checkpoint: str = field(default="facebook/bart-large-cnn", metadata={"help": "BARTScore model path or Hub id."})
     parabank: str | None = field(default=None, metadata={"help": "ParaBank bart.pth weights file for BARTScore."})
     label_method: str = field(default="learned", metadata={
@@ -172,15 +182,24 @@ def evaluate_task(task: str, rows: list[dict], generated: list[str], cfg: EvalCo
     res["ci"] = intervals(golds, preds, spec.labels, resamples=cfg.bootstrap_resamples, seed=cfg.bootstrap_seed)
     res["rows"] = {"index": [r.get("index", i) for i, r in enumerate(rows)], "gold": golds,
                    "pred": [p or UNPARSED for p in preds], "queries_sha256": queries_sha256(rows)}
+    # the explanation axis; an answer gives a label sentence when its label was inferred (the F1 axis's label)
+    expl = explanation_scores(generated, [r["response"] for r in rows], [p is not None for p in preds])
+    res["rows"].update(expl.pop("rows"))
+    res.update(expl)
+    rouge, explained = res["rows"]["rouge_l"], res["rows"]["explained"]
+    per_row = {"rouge_l": rouge, "explained_rate": [100.0 * e for e in explained]}
     table = [{"query": r["query"], "goldens": r["response"], "generated_text": g, "gold_label": gl,
-              "pred_label": p or UNPARSED} for r, g, gl, p in zip(rows, generated, golds, preds)]
+              "pred_label": p or UNPARSED, "rouge_l": "" if v is None else round(v, 2), "explained": e}
+             for r, g, gl, p, v, e in zip(rows, generated, golds, preds, rouge, explained)]
     if scorer is not None:
         from .bartscore import mean
 
         scores = scorer.score(generated, [r["response"] for r in rows])
         res["bart_score"] = mean(scores)
+        res["rows"]["bart_score"] = per_row["bart_score"] = [None if math.isnan(s) else s for s in scores]
         for row, s in zip(table, scores):
             row["bart_score"] = s
+    res["ci"].update(mean_intervals(per_row, resamples=cfg.bootstrap_resamples, seed=cfg.bootstrap_seed))
     return res, table
 
 
@@ -230,12 +249,12 @@ def run_eval(cfg: EvalConfig) -> dict | None:
     loaded, labelers = procs.together(prepare)
     procs.agree(run_facts(cfg, loaded))
     model, tokenizer, ident, model_id = procs.together(lambda: load_for_eval(cfg, procs.device_map))
-    scorer = None
+    scorer, bart_note = None, None
     if cfg.bart_score:
-        from .bartscore import BARTScorer
+        from .bartscore import load_scorer
 
-        scorer = procs.together(lambda: BARTScorer(cfg.bart_checkpoint, parabank=cfg.parabank) if procs.is_main
-                                else None)
+        scorer, bart_note = procs.together(lambda: load_scorer(cfg.bart_checkpoint, parabank=cfg.parabank)
+                                           if procs.is_main else (None, None))
     gen = {"batch_size": cfg.batch_size, "max_new_tokens": cfg.max_new_tokens, "model_id": model_id}
     for name, rows in loaded.items():
         generate_shards(procs, out, name, model, tokenizer, [r["query"] for r in rows], **gen)
@@ -244,21 +263,21 @@ def run_eval(cfg: EvalConfig) -> dict | None:
         return None
     results = {"model": ident, "variant": cfg.variant, "test_set": cfg.test_set, "limit": cfg.limit,
                "sample": {"method": "label-stratified", "seed": cfg.sample_seed} if cfg.limit else {"method": "all rows"},
-               "tasks": {}}
+               "tasks": {}, **({"bart_score_note": bart_note} if bart_note else {})}
     for name, rows in loaded.items():
         logger.info("%s: generating %d answers.", name, len(rows))
         generated = generate(model, tokenizer, [r["query"] for r in rows], cache_path=out / f"{name}.generations.jsonl",
                              **gen)
         res, table = evaluate_task(name, rows, generated, cfg, scorer, labelers[name])
-        fields = ["query", "goldens", "generated_text", "gold_label", "pred_label"] + (["bart_score"] if scorer else [])
+        fields = ["query", "goldens", "generated_text", "gold_label", "pred_label", "rouge_l", "explained"] + (
+            ["bart_score"] if scorer else [])
         write_csv(out / f"{name}.csv", table, fields)
         results["tasks"][name] = res
-        ci = res["ci"]
-        logger.info("%s: weighted F1 %.2f [%.2f, %.2f], accuracy %.2f [%.2f, %.2f], unparsed %d of %d (labels: %s, %s).",
-                    name, res["weighted_f1"], ci["weighted_f1"]["low"], ci["weighted_f1"]["high"], res["accuracy"],
-                    ci["accuracy"]["low"], ci["accuracy"]["high"], res["unparsed"], res["n"], res["label_method"],
-                    res["label_classifier"])
-    results["average"] = average(results["tasks"], ("weighted_f1", "accuracy") + (("bart_score",) if scorer else ()))
+        logger.info("%s", summary_line(name, res))
+        if res.get("rouge_l_note"):
+            logger.warning("%s: %s.", name, res["rouge_l_note"])
+    results["average"] = average(results["tasks"], ("weighted_f1", "accuracy", "rouge_l", "explained_rate")
+                                 + (("bart_score",) if scorer else ()))
     results["config"] = asdict(cfg)
     write_json(out / "results.json", results)
     write_report(results, out, _comparison(cfg, out))

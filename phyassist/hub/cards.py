@@ -3,10 +3,12 @@
 ``build_card(adapter_dir, base_results, adapter_results, repo_id=...)`` renders the ``adapter.md``
 template (``templates.render``) through huggingface_hub's ``ModelCard.from_template`` with a
 ``ModelCardData`` whose ``base_model`` is the base's Hub id (never a local path), whose license comes
-from the base preset and whose ``model-index`` holds weighted F1, accuracy and (where computed)
-BARTScore per IMHI task. ``eval_result_entries`` gives weighted F1 and accuracy in the newer
-``.eval_results/*.yaml`` format, as tasks of the benchmark dataset ``phyassist/IMHI``
-(``phyassist.hub.benchmark``) at its pinned revision. ``validate_card`` reloads a written card and
+from the base preset and whose ``model-index`` holds weighted F1, accuracy, ROUGE-L and (where computed)
+BARTScore per IMHI task. The body shows both axes (the label: weighted F1; the explanation: ROUGE-L,
+explained rate, BARTScore), says in words per task and axis how the adapter compares with its base, and
+describes what the adapter answers from its measured explained rate (``behaviour``).
+``eval_result_entries`` gives weighted F1 and accuracy in the newer ``.eval_results/*.yaml`` format, as
+tasks of the benchmark dataset ``phyassist/IMHI`` (``phyassist.hub.benchmark``) at its pinned revision. ``validate_card`` reloads a written card and
 checks that the metadata parses and the scores round-trip. The F1 chart it embeds is ``phyassist.evaluation.report``'s.
 """
 
@@ -18,7 +20,7 @@ from pathlib import Path
 
 from ..errors import UserError
 from ..evaluation.bootstrap import compare_runs
-from ..evaluation.report import TEST_SET_NAMES, interval, label_source, sample_description
+from ..evaluation.report import AXES, TEST_SET_NAMES, interval, label_source, sample_description
 from ..models import resolve_base
 from .benchmark import IMHI_DATASET, IMHI_REVISION, LEADERBOARD_METRICS, METRIC_URL, in_release, split_name, task_id
 from .templates import render
@@ -30,8 +32,10 @@ TASK_TYPE = "text-generation"
 METRICS = {
     "weighted_f1": ("f1", "Weighted F1", {"average": "weighted"}),
     "accuracy": ("accuracy", "Accuracy", None),
+    "rouge_l": ("rouge", "ROUGE-L", {"rouge_type": "rougeL", "use_stemmer": True}),
     "bart_score": ("bartscore", "BARTScore", None),
 }
+EXPLAINED = 95.0  # percent of answers with a finished reasoning for the card to say the adapter gives one
 # recipe fields worth a row in the card, in this order (the full recipe is phyassist_config.yaml)
 HYPERPARAMS = ("quantization", "lora_r", "lora_alpha", "lora_dropout", "lora_target_modules", "learning_rate",
                "lr_scheduler_type", "warmup_steps", "num_train_epochs", "max_steps", "per_device_train_batch_size",
@@ -162,24 +166,47 @@ def _fmt(value, digits: int = 1) -> str:
     return f"{value:.{digits}f}" if _finite(value) else "n/a"
 
 
-def _with_interval(scores: dict, key: str) -> str:
+def _with_interval(scores: dict, key: str, digits: int = 1) -> str:
     """``48.8 [40.1, 57.3]`` (the score and its bootstrap interval), or the score alone."""
-    ci = interval(scores, key, 1)
-    return f"{_fmt(scores.get(key))} {ci}" if ci and _finite(scores.get(key)) else _fmt(scores.get(key))
+    ci = interval(scores, key, digits)
+    value = _fmt(scores.get(key), digits)
+    return f"{value} {ci}" if ci and _finite(scores.get(key)) else value
 
 
 def _result_rows(base: dict, adapter: dict) -> list[dict]:
     rows = []
     for task, a in adapter.get("tasks", {}).items():
         b = base.get("tasks", {}).get(task, {})
-        rows.append({
-            "task": task, "n": a.get("n", "?"),
-            "base_f1": _with_interval(b, "weighted_f1"), "adapter_f1": _with_interval(a, "weighted_f1"),
-            "base_acc": _with_interval(b, "accuracy"), "adapter_acc": _with_interval(a, "accuracy"),
-            "base_unparsed": b.get("unparsed", "n/a"), "adapter_unparsed": a.get("unparsed", "n/a"),
-            "adapter_bart": _fmt(a.get("bart_score"), 3), "labels": label_source(a),
-        })
+        row = {"task": task, "n": a.get("n", "?"), "labels": label_source(a),
+               "base_unparsed": b.get("unparsed", "n/a"), "adapter_unparsed": a.get("unparsed", "n/a")}
+        for key, name, digits in (("weighted_f1", "f1", 1), ("accuracy", "acc", 1), ("rouge_l", "rouge", 1),
+                                  ("explained_rate", "explained", 1), ("bart_score", "bart", 3)):
+            row[f"base_{name}"], row[f"adapter_{name}"] = _with_interval(b, key, digits), _with_interval(a, key, digits)
+        rows.append(row)
     return rows
+
+
+def behaviour(adapter_results: dict) -> str:
+    """What the adapter answers, as measured: the card's description follows the explained rate per task."""
+    rates = {t: s["explained_rate"] for t, s in adapter_results.get("tasks", {}).items()
+             if _finite(s.get("explained_rate"))}
+    lead = "Given a social-media post and a question about it, the model"
+    style = "in the style of the IMHI benchmark (MentalLLaMA)"
+    if not rates:
+        return (f"{lead} was trained to answer with a label and an explanation, {style}; how often its answers "
+                "carry a finished explanation was not measured.")
+    finished = "a label sentence, then a reasoning of 15 or more words that ends a sentence"
+    per_task = ", ".join(f"{task} {rate:.1f}%" for task, rate in rates.items())
+    low = min(rates.values())
+    if low >= EXPLAINED:
+        return (f"{lead} answers with a label and a finished reasoning, {style}: on every task measured, at least "
+                f"{EXPLAINED:.0f}% of its answers give {finished} ({per_task}).")
+    share = f"Share of its answers that give {finished}: {per_task}"
+    if low >= 50:
+        return (f"{lead} answers with a label and, in most answers, a finished reasoning, {style}. {share}; the "
+                "others stop early or give no reasoning.")
+    return (f"{lead} mostly answers with the label sentence, {style}; its reasoning is often missing or cut off. "
+            f"{share}.")
 
 
 _VERDICT_WORDS = {"better": "the adapter is **better** than the base",
@@ -188,16 +215,20 @@ _VERDICT_WORDS = {"better": "the adapter is **better** than the base",
 
 
 def _comparison_rows(comparison: dict) -> list[dict]:
-    """Per task and metric: adapter - base, its paired 95% interval, the verdict and a sentence."""
+    """Per task and axis (weighted F1, accuracy, ROUGE-L, explained rate, BARTScore where compared): adapter
+    - base, its paired 95% interval, the verdict and a sentence."""
     rows = []
     for task, c in comparison.items():
-        for key, name in (("weighted_f1", "weighted F1"), ("accuracy", "accuracy")):
-            d = c[key]
-            rows.append({"task": task, "metric": name, "difference": f"{d['difference']:+.1f}",
-                         "interval": f"[{d['low']:+.1f}, {d['high']:+.1f}]", "verdict": d["verdict"], "level": c["level"],
-                         "sentence": f"**{task}**, {name}: {_VERDICT_WORDS[d['verdict']]} ({d['difference']:+.1f} "
-                                     f"points, {c['level']:.0%} interval {d['low']:+.1f} to {d['high']:+.1f}, "
-                                     f"{c['n']} paired rows)."})
+        for key, name, _ in AXES:
+            if key not in c:
+                continue
+            d, digits = c[key], 3 if key == "bart_score" else 1
+            unit = "" if key == "bart_score" else " points"
+            diff, low, high = (f"{d[k]:+.{digits}f}" for k in ("difference", "low", "high"))
+            rows.append({"task": task, "metric": name, "difference": diff, "interval": f"[{low}, {high}]",
+                         "verdict": d["verdict"], "level": c["level"],
+                         "sentence": f"**{task}**, {name}: {_VERDICT_WORDS[d['verdict']]} ({diff}{unit}, "
+                                     f"{c['level']:.0%} interval {low} to {high}, {d.get('n', c['n'])} paired rows)."})
     return rows
 
 
@@ -234,7 +265,7 @@ def build_card(adapter_dir: str | Path, base_results: dict, adapter_results: dic
         base_model=hub_id, datasets=hub_datasets(dataset),
         library_name="peft", pipeline_tag="text-generation", license=preset.license,
         language=["en"], tags=["phyassist", "mental-health", "imhi", method.lower(), "trl", "sft"],
-        metrics=["f1", "accuracy"], model_name=model_name, eval_results=eval_results(adapter_results) or None,
+        metrics=["f1", "accuracy", "rouge"], model_name=model_name, eval_results=eval_results(adapter_results) or None,
     )
     report = _read_json(adapter_dir / "data_report.json")
     train_summary = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in summary.items()
@@ -253,7 +284,10 @@ def build_card(adapter_dir: str | Path, base_results: dict, adapter_results: dic
         results=_result_rows(base_results, adapter_results),
         bootstrap=next((s["ci"] for s in adapter_results.get("tasks", {}).values() if s.get("ci")), None),
         comparison=_comparison_rows(compare_runs(base_results, adapter_results) if comparison is None else comparison),
-        has_bart=any(_finite(s.get("bart_score")) for s in adapter_results.get("tasks", {}).values()),
+        has_bart=any(_finite(s.get("bart_score")) for r in (base_results, adapter_results)
+                     for s in r.get("tasks", {}).values()),
+        has_explanation=any(_finite(s.get("explained_rate")) for s in adapter_results.get("tasks", {}).values()),
+        behaviour=behaviour(adapter_results),
         versions=_read_json(adapter_dir / "versions.json"), phyassist_version=__version__,
     )
 

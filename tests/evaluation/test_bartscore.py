@@ -150,3 +150,25 @@ def test_length_mismatch_and_missing_model(tiny_bart, tmp_path):
         BARTScorer(model=model, tokenizer=tok, device="cpu").score(["a", "b"], ["c"])
     with pytest.raises(UserError, match="cannot load BARTScore model"):
         BARTScorer(str(tmp_path / "nothing"))
+
+
+def test_weights_that_do_not_load_are_a_one_line_note(tiny_bart, tmp_path, caplog):
+    """Offline Hub id, missing folder, a folder without weights: ``load_scorer`` says why in one line and
+    returns no scorer (the eval goes on without BARTScore); weights that load give a scorer and no note."""
+    from phyassist.evaluation.bartscore import load_scorer
+
+    model, tok = tiny_bart
+    (tmp_path / "empty").mkdir()
+    cases = {"phyassist-tests/no-such-bart": "cannot load BARTScore model 'phyassist-tests/no-such-bart': ",
+             str(tmp_path / "missing"): f"cannot load BARTScore model {str(tmp_path / 'missing')!r}: no such folder",
+             str(tmp_path / "empty"): f"cannot load BARTScore model {str(tmp_path / 'empty')!r}: "}
+    for checkpoint, why in cases.items():
+        caplog.clear()
+        scorer, note = load_scorer(checkpoint)
+        assert scorer is None and note.startswith(f"BARTScore not computed: {why}") and "\n" not in note, note
+        assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING"] == [note]
+    model.save_pretrained(tmp_path / "bart")
+    tok.save_pretrained(tmp_path / "bart")
+    scorer, note = load_scorer(str(tmp_path / "bart"), device="cpu")
+    assert note is None and scorer.score(SRCS[:2], TGTS[:2]) == pytest.approx(
+        reference_scores(model, tok, SRCS[:2], TGTS[:2]), abs=1e-4)

@@ -1,5 +1,6 @@
 """Bootstrap intervals against a plain loop over classification_scores, the paired verdict, the
-row-pairing check, the label-stratified sample, and the speed at MultiWD's full test size."""
+row-pairing check, the label-stratified sample, and the speed at MultiWD's full test size; intervals and
+paired differences of per-row means (ROUGE-L, explained rate, BARTScore) against a plain loop."""
 
 from __future__ import annotations
 
@@ -78,6 +79,71 @@ def test_compare_runs_pairs_rows_or_says_why_not():
         bs.compare_runs(_results(golds, preds), {**_results(golds, golds), "test_set": "expert"})
     # results written before per-row labels were kept: no comparison, no error
     assert bs.compare_runs({"tasks": {"T": {"n": 1}}}, _results(golds, golds)) == {}
+
+
+def _rows(n=60, seed=5):
+    """Per-row ROUGE-L (None where the gold has no explanation), explained flags and BARTScores."""
+    rng = np.random.default_rng(seed)
+    rouge = [None if i % 10 == 3 else float(v) for i, v in enumerate(rng.uniform(0, 60, n))]
+    return rouge, [bool(v) for v in rng.random(n) < 0.4], [float(v) for v in rng.normal(-4, 1, n)]
+
+
+def test_mean_intervals_equal_a_plain_loop_and_leave_out_rows_without_a_value():
+    rouge, explained, _ = _rows()
+    ci = bs.mean_intervals({"rouge_l": rouge, "explained_rate": [100.0 * e for e in explained], "none": [None, None]},
+                           resamples=300, seed=4)
+    assert set(ci) == {"rouge_l", "explained_rate"}  # a series without any value gets no interval
+    kept = [v for v in rouge if v is not None]
+    means = [np.mean([kept[i] for i in rows]) for rows in bs.resample_indices(len(kept), 300, seed=4)]
+    assert ci["rouge_l"] == {"low": pytest.approx(np.percentile(means, 2.5)), "high": pytest.approx(np.percentile(means, 97.5))}
+    assert ci["rouge_l"]["low"] < np.mean(kept) < ci["rouge_l"]["high"]
+    rate = 100 * np.mean(explained)
+    assert ci["explained_rate"]["low"] < rate < ci["explained_rate"]["high"] <= 100
+    # no row left out: the F1 intervals' resample indices, row for row
+    full = [float(v) for v in range(60)]
+    idx = bs.resample_indices(60, 300, seed=4)
+    assert bs.mean_intervals({"x": full}, resamples=300, seed=4)["x"]["low"] == pytest.approx(
+        np.percentile(np.array(full)[idx].mean(axis=1), 2.5))
+
+
+def test_paired_mean_difference_pairs_rows_and_gives_the_verdict():
+    rouge, _, _ = _rows()
+    better = [None if v is None else v + 5 for v in rouge]
+    d = bs.paired_mean_difference(rouge, better, resamples=300)
+    assert d == {"difference": pytest.approx(5.0), "low": pytest.approx(5.0), "high": pytest.approx(5.0),
+                 "verdict": "better", "n": 54}
+    assert bs.paired_mean_difference(better, rouge)["verdict"] == "worse"
+    noisy = [None if v is None else v + (3 if i % 2 else -3) for i, v in enumerate(rouge)]
+    d = bs.paired_mean_difference(rouge, noisy, resamples=500, seed=2)
+    pairs = [(a, b) for a, b in zip(rouge, noisy) if a is not None]
+    diffs = [np.mean([pairs[i][1] - pairs[i][0] for i in rows]) for rows in bs.resample_indices(len(pairs), 500, seed=2)]
+    assert d["low"] == pytest.approx(np.percentile(diffs, 2.5)) and d["high"] == pytest.approx(np.percentile(diffs, 97.5))
+    assert d["verdict"] == "no significant difference" and d["low"] < 0 < d["high"]
+    # a row only one side has (a BARTScore pair that failed in one run) is left out of both
+    one_sided = list(better)
+    one_sided[0] = None
+    assert bs.paired_mean_difference(rouge, one_sided)["n"] == 53
+    assert bs.paired_mean_difference([None], [1.0]) is None
+    with pytest.raises(UserError, match=r"^paired values differ in length: 2 for the base, 1 for the adapter$"):
+        bs.paired_mean_difference([1.0, 2.0], [1.0])
+
+
+def test_compare_runs_carries_the_explanation_axes():
+    golds, preds = _case(60)
+    rouge, explained, bart = _rows()
+    base, adapter = _results(golds, preds), _results(golds, golds)
+    base["tasks"]["T"]["rows"].update(rouge_l=rouge, explained=explained, bart_score=bart)
+    adapter["tasks"]["T"]["rows"].update(rouge_l=[None if v is None else v + 2 for v in rouge],
+                                         explained=[True] * 60, bart_score=bart)
+    out = bs.compare_runs(base, adapter)["T"]
+    assert out["rouge_l"]["difference"] == pytest.approx(2.0) and out["rouge_l"]["verdict"] == "better"
+    assert out["rouge_l"]["n"] == 54 and out["explained_rate"]["n"] == 60
+    assert out["explained_rate"]["difference"] == pytest.approx(100 - 100 * np.mean(explained))
+    assert out["bart_score"]["difference"] == 0.0 and out["bart_score"]["verdict"] == "no significant difference"
+    assert out["weighted_f1"]["verdict"] == "better"
+    # a run without per-row explanation scores (written before they were kept): labels only
+    del base["tasks"]["T"]["rows"]["rouge_l"], base["tasks"]["T"]["rows"]["bart_score"]
+    assert set(bs.compare_runs(base, adapter)["T"]) & {"rouge_l", "explained_rate", "bart_score"} == {"explained_rate"}
 
 
 def test_bad_labels_and_settings():

@@ -1,4 +1,5 @@
-"""The evaluate module metrics/imhi: loads offline, its doctests run, scores, bad input, BARTScore."""
+"""The evaluate module metrics/imhi: loads offline, its doctests run, scores (labels and explanations),
+bad input, BARTScore, rouge-score in its requirements."""
 
 from __future__ import annotations
 
@@ -73,11 +74,12 @@ def test_metric_card_has_the_space_front_matter_and_every_section():
     for name in args:
         assert f"**{name}**" in sections["### Inputs"], name
     for name in ("weighted_f1", "accuracy", "macro_f1", "micro_f1", "unparsed", "label_method", "label_classifier",
-                 "bart_score"):
+                 "rouge_l", "rouge_l_rows", "explained_rate", "bart_score"):
         assert f"**{name}**" in sections["### Output Values"], name
     assert module._CITATION.strip() in sections["## Citation"]
     requirements = (MODULE_DIR / "requirements.txt").read_text().splitlines()
     assert requirements[0].startswith("phyassist[metric]")
+    assert any(line.startswith("rouge-score") for line in requirements)
 
 
 def test_doctests(monkeypatch):
@@ -97,7 +99,10 @@ def test_compute_with_labels_or_gold_answers(imhi, data_dir, monkeypatch):
     res = imhi.compute(predictions=["This post shows the stress cause related to work.", "Family issues.", "I do not know"],
                        references=["work", "This post shows the stress cause related to school. Reasoning: ...", "school"],
                        task="SAD", labels="strict")
-    assert set(res) == {"weighted_f1", "accuracy", "macro_f1", "micro_f1", "unparsed", "label_method", "label_classifier"}
+    assert set(res) == {"weighted_f1", "accuracy", "macro_f1", "micro_f1", "unparsed", "label_method", "label_classifier",
+                        "rouge_l", "rouge_l_rows", "explained_rate"}
+    # bare labels and "Reasoning: ..." carry no explanation: no ROUGE-L (None, not 0) over 0 rows
+    assert (res["rouge_l"], res["rouge_l_rows"]) == (None, 0)
     assert (res["label_method"], res["label_classifier"]) == ("strict", "none")
     assert res["accuracy"] == pytest.approx(100 / 3) and res["unparsed"] == 1
     learned = imhi.compute(predictions=["Reasoning: exams and homework and my teacher stress me out at school"],
@@ -120,6 +125,29 @@ def test_numbers_are_the_librarys(imhi):
     keys = ("weighted_f1", "accuracy", "macro_f1", "micro_f1", "unparsed")
     assert {k: res[k] for k in keys} == {k: want[k] for k in keys}
     assert len({res["weighted_f1"], res["macro_f1"], res["micro_f1"]}) == 3  # a swapped key would show
+
+
+def test_explanation_scores_are_the_librarys(imhi):
+    """ROUGE-L and the explained rate: the library's, an answer labelled when its label method reads a label."""
+    from phyassist.evaluation.explanation import explanation_scores
+    from phyassist.evaluation.labels import infer_labels
+
+    gold = ("This post shows the stress cause related to work. Reasoning: The poster describes long shifts, a "
+            "demanding manager and the fear of losing the job, which are occupational stressors.")
+    preds = ["This post shows the stress cause related to work. Reasoning: The poster talks about long shifts at "
+             "work and a manager who keeps asking for more, and fears losing the job.",
+             "This post shows the stress cause related to work. Reasoning: The",
+             "Work. The poster mentions a demanding manager and long shifts, and worries about keeping the job "
+             "through the next round of layoffs at the company.",
+             "I cannot tell. The poster mentions a demanding manager and long shifts, and worries about keeping "
+             "the job through the next round of layoffs at the company.", ""]
+    golds = [gold, gold, gold, gold, "work"]
+    res = imhi.compute(predictions=preds, references=golds, task="SAD", labels="strict")
+    want = explanation_scores(preds, golds, [label is not None for label in infer_labels("SAD", preds)])
+    assert (res["rouge_l"], res["rouge_l_rows"], res["explained_rate"]) == (
+        want["rouge_l"], want["explanation_counts"]["scored"], want["explained_rate"])
+    assert res["rouge_l_rows"] == 4 and res["explained_rate"] == 40.0  # rows 0 and 2 are explained
+    assert 0 < res["rouge_l"] < 100
 
 
 def test_bad_input(imhi):

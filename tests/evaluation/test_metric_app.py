@@ -25,7 +25,7 @@ DR_PRED_LABELS = ["yes", "no", "yes", "no", None]
 DR_REFERENCES = ["yes", "Yes, the poster suffers from depression. Reasoning: ...", "no",
                  "No, the poster does not suffer from depression. Reasoning: ...", "yes"]
 DR_GOLD_LABELS = ["yes", "yes", "no", "no", "yes"]
-SCORE_KEYS = {"weighted_f1", "accuracy", "macro_f1", "micro_f1", "unparsed"}
+SCORE_KEYS = {"weighted_f1", "accuracy", "macro_f1", "micro_f1", "unparsed", "rouge_l", "rouge_l_rows", "explained_rate"}
 
 
 def free_port() -> int:

@@ -1,4 +1,6 @@
-"""Model cards: metadata (Hub id, datasets, license, tags), eval results round-trip, body sections."""
+"""Model cards: metadata (Hub id, datasets, license, tags), eval results round-trip (ROUGE-L included), body
+sections, both axes in the results and paired tables with a sentence per task and axis, and a description
+of what the adapter answers that follows its measured explained rate."""
 
 from __future__ import annotations
 
@@ -72,8 +74,10 @@ def test_validate_card_rejects_local_base_path(tmp_path):
 
 def test_body_has_results_table_and_sections(tiny_adapter_dir):
     text = str(_card(tiny_adapter_dir))
-    # base 41.2 (41.25 rounds half-even in format) vs adapter 48.8 on MultiWD
-    assert "| MultiWD | 8 | 41.2 | 48.8 | 50.0 | 57.5 | 1 / 1 | learned (MultiWD v2 sha256:0123456789ab) | -3.512 |" in text
+    # base 41.2 (41.25 rounds half-even in format) vs adapter 48.8 on MultiWD; no explanation scores: n/a
+    assert ("| MultiWD | 8 | 41.2 | 48.8 | n/a | n/a | n/a | n/a | 50.0 | 57.5 | 1 / 1 | "
+            "learned (MultiWD v2 sha256:0123456789ab) | n/a | -3.512 |") in text
+    assert "how often its answers carry a finished explanation was not measured" in text
     assert "scored against the release's gold explanations (test_instruction)" in text
     for needle in ("PeftModel.from_pretrained(base, \"someone/phyassist-tiny\")", "load_in_4bit=True",
                    "| train | 9 |", "empty query: 1", "no train.csv in this copy", "| learning_rate | 0.0002 |",
@@ -166,6 +170,77 @@ def test_card_shows_intervals_and_the_paired_verdict(tiny_adapter_dir):
     adapter["tasks"]["MultiWD"]["rows"]["index"] = list(range(1, 121))
     with pytest.raises(UserError, match="MultiWD: base and adapter scored different test rows"):
         _card(tiny_adapter_dir, base, adapter)
+
+
+def _with_explanations(results: dict, rouge: list, explained: list) -> dict:
+    """Per-row ROUGE-L and explained flags on every task, with their means and intervals, as eval writes them."""
+    from phyassist.evaluation.bootstrap import mean_intervals
+
+    for task in results["tasks"].values():
+        task["rows"].update(rouge_l=rouge, explained=explained)
+        kept = [v for v in rouge if v is not None]
+        task["rouge_l"], task["explained_rate"] = sum(kept) / len(kept), 100 * sum(explained) / len(explained)
+        task["ci"].update(mean_intervals({"rouge_l": rouge, "explained_rate": [100.0 * e for e in explained]}))
+    return results
+
+
+def test_card_shows_both_axes_and_says_per_task_how_the_adapter_compares(tiny_adapter_dir, tmp_path):
+    golds = ["yes", "no"] * 60
+    rouge = [None if i % 12 == 0 else 10.0 + i % 7 for i in range(120)]  # 10 golds without explanation
+    base = _with_explanations(_with_rows(imhi_results(("MultiWD", "SAD")), golds, ["no"] * 120), rouge, [False] * 120)
+    adapter = _with_explanations(_with_rows(imhi_results(("MultiWD", "SAD"), offset=7.5), golds, golds[:100] + ["no"] * 20),
+                                 [None if v is None else v + 8 for v in rouge], [i % 20 != 0 for i in range(120)])
+    sad = adapter["tasks"]["SAD"]  # on SAD the adapter explains as the base does: no difference
+    sad["rows"].update(rouge_l=rouge, explained=[False] * 120)
+    sad["rouge_l"], sad["explained_rate"] = base["tasks"]["SAD"]["rouge_l"], 0.0
+    sad["ci"].update(base["tasks"]["SAD"]["ci"])
+    card = _card(tiny_adapter_dir, base, adapter)
+    text = str(card)
+    a, b = adapter["tasks"]["MultiWD"], base["tasks"]["MultiWD"]
+    ci = {k: r["ci"][k] for r, k in ((a, "rouge_l"), (a, "explained_rate"))}
+    assert (f"| MultiWD | 120 | 41.2 [{b['ci']['weighted_f1']['low']:.1f}, {b['ci']['weighted_f1']['high']:.1f}] | 48.8 ["
+            in text)
+    assert (f"| {b['rouge_l']:.1f} [{b['ci']['rouge_l']['low']:.1f}, {b['ci']['rouge_l']['high']:.1f}] | {a['rouge_l']:.1f} "
+            f"[{ci['rouge_l']['low']:.1f}, {ci['rouge_l']['high']:.1f}] | 0.0 [0.0, 0.0] | {a['explained_rate']:.1f} "
+            f"[{ci['explained_rate']['low']:.1f}, {ci['explained_rate']['high']:.1f}] |") in text
+    # the paired table has a row per axis, and a sentence per task and axis says it in words
+    assert "| MultiWD | ROUGE-L | +8.0 | [+8.0, +8.0] | better |" in text
+    assert "| MultiWD | explained rate | +95.0 | [" in text
+    assert ("**MultiWD**, ROUGE-L: the adapter is **better** than the base (+8.0 points, 95% interval +8.0 to +8.0, "
+            "110 paired rows).") in text
+    assert "**MultiWD**, explained rate: the adapter is **better** than the base (+95.0 points" in text
+    assert ("**SAD**, ROUGE-L: **no significant difference** between the adapter and the base (+0.0 points, 95% "
+            "interval +0.0 to +0.0, 110 paired rows).") in text
+    # the description follows the lowest measured explained rate (SAD: 0%)
+    assert "the model mostly answers with the label sentence" in text and "MultiWD 95.0%, SAD 0.0%." in text
+    # the model-index carries ROUGE-L, and the card validates
+    card.save(tmp_path / "README.md")
+    got = cards.scores_from_eval_results(cards.validate_card(tmp_path / "README.md", adapter).data.eval_results)
+    assert got["MultiWD"]["rouge_l"] == a["rouge_l"] and got["SAD"]["rouge_l"] == sad["rouge_l"]
+    rouge_entry = next(r for r in card.data.eval_results if r.metric_type == "rouge")
+    assert rouge_entry.metric_name == "ROUGE-L" and rouge_entry.metric_args == {"rouge_type": "rougeL", "use_stemmer": True}
+
+
+@pytest.mark.parametrize("rates, words", [
+    ({"MultiWD": 97.5, "SAD": 95.0}, "the model answers with a label and a finished reasoning, in the style of the IMHI "
+                                     "benchmark (MentalLLaMA): on every task measured, at least 95% of its answers give "
+                                     "a label sentence, then a reasoning of 15 or more words that ends a sentence "
+                                     "(MultiWD 97.5%, SAD 95.0%)."),
+    ({"MultiWD": 97.5, "SAD": 80.0}, "answers with a label and, in most answers, a finished reasoning, in the style "
+                                     "of the IMHI benchmark (MentalLLaMA). Share of its answers that give a label "
+                                     "sentence, then a reasoning of 15 or more words that ends a sentence: MultiWD "
+                                     "97.5%, SAD 80.0%; the others stop early or give no reasoning."),
+    ({"MultiWD": 3.0}, "the model mostly answers with the label sentence, in the style of the IMHI benchmark "
+                       "(MentalLLaMA); its reasoning is often missing or cut off. Share of its answers that give a "
+                       "label sentence, then a reasoning of 15 or more words that ends a sentence: MultiWD 3.0%."),
+])
+def test_description_follows_the_explained_rate(tiny_adapter_dir, rates, words):
+    adapter = imhi_results(tuple(rates), offset=7.5)
+    for task, rate in rates.items():
+        adapter["tasks"][task]["explained_rate"] = rate
+    text = " ".join(str(_card(tiny_adapter_dir, imhi_results(tuple(rates)), adapter)).split())
+    assert words in text
+    assert "answers with a label and an explanation" not in text  # the old promise, whatever was measured
 
 
 def test_card_without_per_row_labels_has_no_verdict(tiny_adapter_dir):
