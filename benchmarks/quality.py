@@ -10,7 +10,9 @@ Both models answer the same label-stratified sample of ``--eval-limit`` test row
 at least 200), greedy, ``--max-new-tokens`` tokens. Printed per task, base and adapter side by side:
 weighted F1 and accuracy with 95% intervals, the paired bootstrap 95% interval of the adapter - base
 weighted-F1 difference, the majority-class weighted F1 on the same rows, the label distribution of
-the answers, and wall times. Everything goes to ``<out>/quality.json``; the base's answers are
+the answers, and wall times; then per task the TF-IDF + logistic-regression baseline trained on the
+adapter's training rows (``tfidf_baseline``) with the paired adapter - baseline difference, saying where
+the adapter is still below it. Everything goes to ``<out>/quality.json``; the base's answers are
 cached under ``<out>/../base-<dataset>-<limit>[-seed<S>]`` and reused by every variant.
 
 Confirming a recipe chosen on one sample: ``--adapter runs/quality/NAME/adapter --sample-seed 1
@@ -55,6 +57,58 @@ def majority_f1(golds: list[str], labels: list[str]) -> float:
 
     top = Counter(golds).most_common(1)[0][0]
     return classification_scores(golds, [top] * len(golds), labels)["weighted_f1"]
+
+
+_BELOW = {"better": "better than the baseline", "no significant difference": "no significant difference from the baseline",
+          "worse": "STILL BELOW the baseline"}
+
+
+def tfidf_baseline(train_cfg, tasks: list[str], adapter_results: dict) -> dict[str, dict]:
+    """Per task, the TF-IDF + logistic-regression baseline (``phyassist.evaluation.baseline``): trained on the
+    rows the adapter trained on (``prepare_splits``' sample, with their gold labels), scored on the rows the
+    adapter answered, with the paired adapter - baseline weighted-F1 difference. Printed and returned."""
+    from collections import defaultdict
+
+    from phyassist.data.loading import load_imhi
+    from phyassist.data.prepare import prepare_dataset
+    from phyassist.evaluation.baseline import TfidfBaseline, baseline_rows, compare_to_baseline
+    from phyassist.evaluation.run import queries_sha256
+    from phyassist.models import load_tokenizer
+    from phyassist.train.splits import prepare_splits
+
+    train_ds = prepare_splits(train_cfg, load_tokenizer(train_cfg.base_preset))[0]
+    prepared, _ = prepare_dataset(train_cfg.dataset_spec, variant=train_cfg.variant, seed=train_cfg.seed,
+                                  val_fraction=train_cfg.val_fraction, max_chars=train_cfg.max_chars)
+    pool = defaultdict(list)  # query -> its prepared train rows (task and gold label)
+    for row in prepared["train"]:
+        pool[row["messages"][0]["content"]].append(row)
+    used = []
+    for prompt in train_ds["prompt"]:
+        query = next(m["content"] for m in reversed(prompt) if m["role"] == "user")
+        if not pool.get(query):
+            raise SystemExit(f"quality.py: error: a training prompt is not among the prepared train rows: {query[:80]!r}")
+        used.append(pool[query].pop())
+    out = {}
+    print(f"\nTF-IDF baseline (trained on the adapter's {len(used)} training rows, scored on the same test rows):")
+    for task in tasks:
+        res = adapter_results["tasks"][task]
+        rows = res["rows"]
+        test = load_imhi(task, "test", adapter_results["variant"], test_set=adapter_results.get("test_set", "instruction"))
+        picked = [test[i] for i in rows["index"]]
+        if queries_sha256(picked) != rows["queries_sha256"]:
+            raise SystemExit(f"quality.py: error: {task}: the test file's rows differ from those the adapter answered")
+        if not any(r["task"] == task for r in used):
+            print(f"{task:<9} TF-IDF baseline: none (no {task} rows among the adapter's training rows)")
+            continue
+        model = TfidfBaseline().fit(*baseline_rows(used, task), task=task)
+        entry = {**compare_to_baseline(rows["gold"], model.predict([r["query"] for r in picked]), rows["pred"],
+                                       res["labels"]), **model.describe()}
+        ci, d = entry["ci"]["weighted_f1"], entry["adapter_minus_baseline"]["weighted_f1"]
+        print(f"{task:<9} TF-IDF baseline: weighted F1 {entry['weighted_f1']:6.2f} [{ci['low']:5.1f}, {ci['high']:5.1f}]; "
+              f"adapter - baseline paired diff {d['difference']:+.2f} [{d['low']:+.2f}, {d['high']:+.2f}]: "
+              f"{d['verdict']} (adapter {_BELOW[d['verdict']]})")
+        out[task] = entry
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -146,6 +200,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{task:<9} adapter - base {d['difference']:+.2f} [{d['low']:+.2f}, {d['high']:+.2f}]: {d['verdict']}; "
                   f"majority class {row['majority_f1']:.2f}; gold {row['gold']}")
             report["tasks"][task] = row
+        train_cfg = load_config(adapter_dir / "phyassist_config.yaml") if args.adapter else cfg
+        for task, entry in tfidf_baseline(train_cfg, tasks, results["adapter"]).items():
+            report["tasks"][task]["tfidf_baseline"] = entry
         from phyassist.io import write_json
 
         write_json(out / "quality.json", report)
