@@ -59,8 +59,8 @@ def majority_f1(golds: list[str], labels: list[str]) -> float:
     return classification_scores(golds, [top] * len(golds), labels)["weighted_f1"]
 
 
-_BELOW = {"better": "better than the baseline", "no significant difference": "no significant difference from the baseline",
-          "worse": "STILL BELOW the baseline"}
+_BELOW = {"better": "better than the baseline", "worse": "STILL BELOW the baseline",
+          "no significant difference": "no significant difference from the baseline"}
 
 
 def tfidf_baseline(train_cfg, tasks: list[str], adapter_results: dict) -> dict[str, dict]:
@@ -86,14 +86,16 @@ def tfidf_baseline(train_cfg, tasks: list[str], adapter_results: dict) -> dict[s
     for prompt in train_ds["prompt"]:
         query = next(m["content"] for m in reversed(prompt) if m["role"] == "user")
         if not pool.get(query):
-            raise SystemExit(f"quality.py: error: a training prompt is not among the prepared train rows: {query[:80]!r}")
+            raise SystemExit(f"quality.py: error: a training prompt is not among the prepared train rows: "
+                             f"{query[:80]!r}")
         used.append(pool[query].pop())
     out = {}
     print(f"\nTF-IDF baseline (trained on the adapter's {len(used)} training rows, scored on the same test rows):")
     for task in tasks:
         res = adapter_results["tasks"][task]
         rows = res["rows"]
-        test = load_imhi(task, "test", adapter_results["variant"], test_set=adapter_results.get("test_set", "instruction"))
+        test = load_imhi(task, "test", adapter_results["variant"],
+                         test_set=adapter_results.get("test_set", "instruction"))
         picked = [test[i] for i in rows["index"]]
         if queries_sha256(picked) != rows["queries_sha256"]:
             raise SystemExit(f"quality.py: error: {task}: the test file's rows differ from those the adapter answered")
@@ -104,9 +106,9 @@ def tfidf_baseline(train_cfg, tasks: list[str], adapter_results: dict) -> dict[s
         entry = {**compare_to_baseline(rows["gold"], model.predict([r["query"] for r in picked]), rows["pred"],
                                        res["labels"]), **model.describe()}
         ci, d = entry["ci"]["weighted_f1"], entry["adapter_minus_baseline"]["weighted_f1"]
-        print(f"{task:<9} TF-IDF baseline: weighted F1 {entry['weighted_f1']:6.2f} [{ci['low']:5.1f}, {ci['high']:5.1f}]; "
-              f"adapter - baseline paired diff {d['difference']:+.2f} [{d['low']:+.2f}, {d['high']:+.2f}]: "
-              f"{d['verdict']} (adapter {_BELOW[d['verdict']]})")
+        print(f"{task:<9} TF-IDF baseline: weighted F1 {entry['weighted_f1']:6.2f} [{ci['low']:5.1f}, "
+              f"{ci['high']:5.1f}]; adapter - baseline paired diff {d['difference']:+.2f} "
+              f"[{d['low']:+.2f}, {d['high']:+.2f}]: {d['verdict']} (adapter {_BELOW[d['verdict']]})")
         out[task] = entry
     return out
 

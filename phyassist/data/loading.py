@@ -131,9 +131,10 @@ def load_counsel_chat(split: str, *, answers: str = "top", root=None) -> list[di
     """counsel-chat rows of one split (its ``split`` column: train/val/test) as query/response dicts.
 
     ``answers="top"`` keeps the most upvoted answer per question (ties: more views, then file
-    order); ``"all"`` keeps every answer. Each row has its ``question_id`` and ``question_in``: None,
-    or the split (``HELD_OUT_ORDER``) that asks the same question, by ID or normalised text, and so
-    owns it (``prepare_dataset`` drops such rows as ``question_in_<split>``).
+    order); ``"all"`` keeps every answer. Each row has its ``question_id``, ``question_key``
+    (``counsel_question_key``) and ``question_in``: None, or the split (``HELD_OUT_ORDER``) that asks
+    the same question, by ID or key, and so owns it (``prepare_dataset`` drops such rows as
+    ``question_in_<split>``).
     """
     if answers not in ("top", "all"):
         raise UserError(f"`counsel_answers` must be 'top' or 'all', got {answers!r}")
@@ -156,6 +157,7 @@ def load_counsel_chat(split: str, *, answers: str = "top", root=None) -> list[di
         raw = [r for _, r in sorted(best.values(), key=lambda kr: -kr[0][2])]
     return [{"query": counsel_prompt(r["questionTitle"], r["questionText"]), "response": r["answerText"],
              "label": "", "task": COUNSEL_CHAT, "question_id": r["questionID"],
+             "question_key": counsel_question_key(r["questionTitle"], r["questionText"]),
              "question_in": _owner(r, owners, asked)} for r in raw]
 
 

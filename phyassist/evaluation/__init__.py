@@ -4,6 +4,7 @@ It owns batched generation with a content-keyed cache (``generation``), label in
 text (the ``labels`` subpackage: parsers, the published classifier files, MentalLLaMA's own classifiers,
 the ``phyassist labels`` command), the classification scores (``scores``), bootstrap intervals and the
 paired base-vs-adapter verdict (``bootstrap``), BARTScore (``bartscore``), the results table and F1 chart
-(``report``) and the ``phyassist eval`` run (``run``). It imports ``data`` and ``models``, never
-``train``, ``hub`` or ``serve``.
+(``report``) and the ``phyassist eval`` run (``run``); the TF-IDF baseline (``baseline``); the counseling
+evaluation of counsel-chat answers (``nll``, ``counseling``, ``counsel_run``). It imports ``data`` and
+``models``, and of ``serve`` only the crisis screen (``serve.safety``, a leaf); never ``train`` or ``hub``.
 """

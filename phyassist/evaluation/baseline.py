@@ -40,7 +40,8 @@ class TfidfBaseline:
 
         where = f"TF-IDF baseline{' for ' + task if task else ''}"
         if len(texts) != len(labels):
-            raise UserError(f"{where}: {len(texts)} training texts but {len(labels)} labels; expected one label per text")
+            raise UserError(f"{where}: {len(texts)} training texts but {len(labels)} labels; "
+                            "expected one label per text")
         counts = Counter(str(label).lower() for label in labels)
         if len(counts) < 2:
             raise UserError(f"{where}: the training rows hold {len(texts)} rows and labels {dict(counts) or 'none'}; "
