@@ -11,8 +11,10 @@ at least 200), greedy, ``--max-new-tokens`` tokens. Printed per task, base and a
 weighted F1 and accuracy with 95% intervals, the paired bootstrap 95% interval of the adapter - base
 weighted-F1 difference, the majority-class weighted F1 on the same rows, the label distribution of
 the answers, and wall times; then the explanation axis: ROUGE-L and the explained rate with their 95%
-intervals per arm, and their paired adapter - base differences with verdicts (``explanation_report``).
-Everything goes to ``<out>/quality.json``; the base's answers are
+intervals per arm, and their paired adapter - base differences with verdicts (``explanation_report``);
+then per task the TF-IDF + logistic-regression baseline trained on the adapter's training rows
+(``tfidf_baseline``) with the paired adapter - baseline difference, saying where the adapter is still
+below it. Everything goes to ``<out>/quality.json``; the base's answers are
 cached under ``<out>/../base-<dataset>-<limit>[-seed<S>]`` and reused by every variant.
 
 Confirming a recipe chosen on one sample: ``--adapter runs/quality/NAME/adapter --sample-seed 1
@@ -59,34 +61,11 @@ def majority_f1(golds: list[str], labels: list[str]) -> float:
     return classification_scores(golds, [top] * len(golds), labels)["weighted_f1"]
 
 
-def _with_ci(res: dict, key: str, digits: int, unit: str = "") -> str:
-    value, ci = res.get(key), res.get("ci", {}).get(key)
-    if value is None:
-        return "n/a"
-    return f"{value:.{digits}f}{unit}" + (f" [{ci['low']:.{digits}f}, {ci['high']:.{digits}f}]" if ci else "")
-
-
-def explanation_report(task: str, results: dict, comparison: dict) -> dict:
-    """Print the explanation axis of one task (ROUGE-L and explained rate per arm, with intervals, and the
-    paired adapter - base differences) and return it for quality.json."""
-    from phyassist.evaluation.explanation import counts_line
-
-    row = {}
-    for arm in ("base", "adapter"):
-        res = results[arm]["tasks"][task]
-        row[arm] = {key: res.get(key) for key in ("rouge_l", "explained_rate", "explanation_counts", "rouge_l_note")
-                    if key in res}
-        row[arm]["ci"] = {key: res["ci"][key] for key in ("rouge_l", "explained_rate") if key in res.get("ci", {})}
-        counts = counts_line(res.get("explanation_counts", {}))
-        print(f"{task:<9} {arm:<8} ROUGE-L {_with_ci(res, 'rouge_l', 2):<22} "
-              f"explained {_with_ci(res, 'explained_rate', 1, '%')}" + (f"    {counts}" if counts else "") + (f"    {res['rouge_l_note']}" if res.get("rouge_l_note") else ""))
-    paired = {key: comparison[task][key] for key in ("rouge_l", "explained_rate") if key in comparison.get(task, {})}
-    row["difference"] = paired
-    if paired:
-        print(f"{task:<9} adapter - base " + "; ".join(
-            f"{name} {d['difference']:+.2f} [{d['low']:+.2f}, {d['high']:+.2f}]: {d['verdict']}"
-            for key, name in (("rouge_l", "ROUGE-L"), ("explained_rate", "explained rate")) if (d := paired.get(key))))
-    return row
+the answers, and wall times; then the explanation axis: ROUGE-L and the explained rate with their 95%
+intervals per arm, and their paired adapter - base differences with verdicts (``explanation_report``);
+then per task the TF-IDF + logistic-regression baseline trained on the adapter's training rows
+(``tfidf_baseline``) with the paired adapter - baseline difference, saying where the adapter is still
+below it. Everything goes to ``<out>/quality.json``; the base's answers are
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -179,6 +158,9 @@ def main(argv: list[str] | None = None) -> int:
                   f"majority class {row['majority_f1']:.2f}; gold {row['gold']}")
             row["explanation"] = explanation_report(task, results, comparison)
             report["tasks"][task] = row
+        train_cfg = load_config(adapter_dir / "phyassist_config.yaml") if args.adapter else cfg
+        for task, entry in tfidf_baseline(train_cfg, tasks, results["adapter"]).items():
+            report["tasks"][task]["tfidf_baseline"] = entry
         from phyassist.io import write_json
 
         write_json(out / "quality.json", report)

@@ -4,7 +4,8 @@
 ``data_dir()`` into query/response/label dicts; ``DATASETS`` names what can be trained on (the five
 IMHI training tasks, counsel-chat, and the mixtures ``final`` and ``all``), and each entry knows the
 IMHI tasks its adapters are evaluated on. The columns each file must have live here too
-(``phyassist.data.download`` checks downloads against them).
+(``phyassist.data.download`` checks downloads against them). A counsel-chat question asked in several
+splits (by ``questionID`` or by its normalised text) belongs to the first of test, validation, train.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 
 from ..errors import UserError
 from ..io import cache_dir, read_csv
+from .overlap import normalize_post
 from .tasks import TASKS, TRAIN_TASKS, get_task, split_file
 
 logger = logging.getLogger(__name__)
@@ -26,6 +28,9 @@ COUNSEL_CHAT_FILE = "counsel-chat/20200325_counsel_chat.csv"
 COUNSEL_COLUMNS = ("questionID", "questionTitle", "questionText", "answerText", "upvotes", "split")
 COUNSEL_SPLITS = {"train": "train", "val": "validation", "test": "test"}
 SPLITS = ("train", "validation", "test")
+# A counsel-chat question asked in several splits belongs to the first of these (the release splits by
+# questionID, and a few questions were posted twice under different IDs).
+HELD_OUT_ORDER = ("test", "validation", "train")
 
 
 @dataclass(frozen=True)
@@ -117,18 +122,33 @@ def counsel_prompt(title: str | None, text: str | None) -> str:
     return f"{title}\n\n{text}" if title else text
 
 
+def counsel_question_key(title: str | None, text: str | None) -> str:
+    """A counsel-chat question as compared across splits: its text (else its title), normalised as
+    posts are (``overlap.normalize_post``)."""
+    return normalize_post((text or "").strip() or (title or ""))
+
+
 def load_counsel_chat(split: str, *, answers: str = "top", root=None) -> list[dict]:
     """counsel-chat rows of one split (its ``split`` column: train/val/test) as query/response dicts.
 
     ``answers="top"`` keeps the most upvoted answer per question (ties: more views, then file
-    order); ``"all"`` keeps every answer.
+    order); ``"all"`` keeps every answer. Each row has its ``question_id``, ``question_key``
+    (``counsel_question_key``) and ``question_in``: None, or the split (``HELD_OUT_ORDER``) that asks
+    the same question, by ID or key, and so owns it (``prepare_dataset`` drops such rows as
+    ``question_in_<split>``).
     """
     if answers not in ("top", "all"):
         raise UserError(f"`counsel_answers` must be 'top' or 'all', got {answers!r}")
     path = Path(root or data_dir()) / COUNSEL_CHAT_FILE
     if not path.exists():
         raise UserError(f"counsel-chat file not found: tried {path}")
-    raw = [r for r in read_csv(path, required=COUNSEL_COLUMNS) if COUNSEL_SPLITS.get(r["split"].strip()) == split]
+    every = read_csv(path, required=COUNSEL_COLUMNS)
+    asked: dict[str, set] = {s: set() for s in SPLITS}  # split -> the question IDs and keys it asks
+    for r in every:
+        if COUNSEL_SPLITS.get(r["split"].strip()) in asked:
+            asked[COUNSEL_SPLITS[r["split"].strip()]] |= _question(r)
+    owners = HELD_OUT_ORDER[: HELD_OUT_ORDER.index(split)] if split in HELD_OUT_ORDER else ()
+    raw = [r for r in every if COUNSEL_SPLITS.get(r["split"].strip()) == split]
     if answers == "top":
         best: dict[str, tuple] = {}
         for i, r in enumerate(raw):
@@ -137,7 +157,18 @@ def load_counsel_chat(split: str, *, answers: str = "top", root=None) -> list[di
                 best[r["questionID"]] = (key, r)
         raw = [r for _, r in sorted(best.values(), key=lambda kr: -kr[0][2])]
     return [{"query": counsel_prompt(r["questionTitle"], r["questionText"]), "response": r["answerText"],
-             "label": "", "task": COUNSEL_CHAT} for r in raw]
+             "label": "", "task": COUNSEL_CHAT, "question_id": r["questionID"],
+             "question_key": counsel_question_key(r["questionTitle"], r["questionText"]),
+             "question_in": _owner(r, owners, asked)} for r in raw]
+
+
+def _question(row: dict) -> set[tuple[str, str]]:
+    return {("id", row["questionID"]), ("text", counsel_question_key(row["questionTitle"], row["questionText"]))}
+
+
+def _owner(row: dict, owners: tuple[str, ...], asked: dict[str, set]) -> str | None:
+    """The first split of ``owners`` that asks ``row``'s question, else None."""
+    return next((s for s in owners if _question(row) & asked[s]), None)
 
 
 def _int(value) -> int:

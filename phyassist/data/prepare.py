@@ -12,6 +12,8 @@ Decontamination: a train or validation row whose post is also in any IMHI test f
 variants, the expert set; ``overlap``) is dropped as ``test_overlap``. Validation rows too, because
 validation chooses checkpoints and settings: a test post there would leak into model selection.
 Given a base model, rows longer than its context (``context``) are dropped as ``too_long_for_context``.
+A counsel-chat train or validation row whose question a later split also asks (``loading.HELD_OUT_ORDER``)
+is dropped as ``question_in_test`` or ``question_in_validation``.
 """
 
 from __future__ import annotations
@@ -123,6 +125,9 @@ def prepare_dataset(name: str | DatasetSpec, *, variant: str = "instruction", se
             for r in raw[comp][split]:
                 if comp != COUNSEL_CHAT and r["label"] is None:
                     dropped[split]["no_label"] += 1
+                    continue
+                if r.get("question_in"):  # counsel-chat: the same question is held out in that split
+                    dropped[split][f"question_in_{r['question_in']}"] += 1
                     continue
                 pair = cleaner(r["query"], r["response"])
                 if pair is not None:

@@ -20,7 +20,8 @@ the gold one; None with ``rouge_l_note`` when no gold answer has an explanation)
 the test-file rows scored, in order; ``gold`` and ``pred`` labels; ``queries_sha256``; per-row
 ``rouge_l``, ``explained`` and ``bart_score``), so that two runs can be compared row by row
 (``bootstrap.compare_runs``) from their results.json alone. With ``--bart_score`` and weights that do
-not load, ``bart_score_note`` says why and the run goes on without it.
+not load, ``bart_score_note`` says why and the run goes on without it. ``--dataset counsel-chat`` runs
+the counseling evaluation instead (``counsel_run``).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from ..data.tasks import TASKS, check_test_set, check_variant, get_task
 from ..errors import UserError
 from ..models import BasePreset
 from .bootstrap import RESAMPLES, SEED, intervals, mean_intervals, stratified_sample
+from .counseling import wanted
 from .explanation import explanation_scores
 from .scores import UNPARSED, average, classification_scores
 from .report import summary_line, write_report
@@ -74,6 +76,9 @@ class EvalConfig:
     compare: str | None = field(default=None, metadata={"help": "Another run's results.json to plot against."})
     bootstrap_resamples: int = field(default=RESAMPLES, metadata={"help": "Bootstrap resamples of the score intervals."})
     bootstrap_seed: int = field(default=SEED, metadata={"help": "Seed of the bootstrap resamples."})
+    counsel_replies: int = field(default=20, metadata={
+        "help": "counsel-chat: replies generated (to a seeded sample of held-out questions) for the crisis screen; "
+                "0 = none. With --dataset counsel-chat, --limit counts questions."})
     # What `base_model` names, when the command already looked it up (not a flag, not a recipe key).
     base_preset: InitVar[BasePreset | None] = None
 
@@ -100,6 +105,8 @@ class EvalConfig:
             raise UserError(f"`max_new_tokens` must be between 1 and 4096, got {self.max_new_tokens}")
         if self.bootstrap_resamples < 1:
             raise UserError(f"`bootstrap_resamples` must be positive, got {self.bootstrap_resamples}")
+        if self.counsel_replies < 0:
+            raise UserError(f"`counsel_replies` must be 0 or positive, got {self.counsel_replies}")
 
 
 def task_names(names: list[str]) -> list[str]:
@@ -238,6 +245,10 @@ def run_eval(cfg: EvalConfig) -> dict | None:
     from .generation import generate
     from .labels import make_labeler
 
+    if wanted(cfg.datasets):  # counsel-chat: answer likelihoods and the crisis screen, not IMHI labels
+        from .counsel_run import run_counseling
+
+        return run_counseling(cfg, load_for_eval)
     out = Path(cfg.out_dir)
     procs = processes()
 

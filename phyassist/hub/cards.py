@@ -234,11 +234,12 @@ def _comparison_rows(comparison: dict) -> list[dict]:
 
 def build_card(adapter_dir: str | Path, base_results: dict, adapter_results: dict, *, repo_id: str,
                dataset: str, loss_curve: str | None = "loss_curve.png", f1_chart_name: str | None = "f1_chart.png",
-               template: str | Path | None = None, comparison: dict | None = None):
+               template: str | Path | None = None, comparison: dict | None = None, counseling: dict | None = None):
     """Render the model card of an adapter folder with its base and adapter evaluation results.
 
     ``comparison``: ``bootstrap.compare_runs(base_results, adapter_results)``, computed here when not given
-    (tasks whose results lack per-row labels get no verdict).
+    (tasks whose results lack per-row labels get no verdict). ``counseling``: the ``counseling`` section of a
+    counsel-chat evaluation's results.json (``evaluation.counsel_run``), shown as its own block.
     """
     import yaml
     from huggingface_hub import ModelCard, ModelCardData
@@ -289,7 +290,40 @@ def build_card(adapter_dir: str | Path, base_results: dict, adapter_results: dic
         has_explanation=any(_finite(s.get("explained_rate")) for s in adapter_results.get("tasks", {}).values()),
         behaviour=behaviour(adapter_results),
         versions=_read_json(adapter_dir / "versions.json"), phyassist_version=__version__,
+        counseling=counseling_block(counseling),
     )
+
+
+_NLL_VERDICT = {"better": "the adapter is **better** than the base: it gives the therapists' answers a lower NLL",
+                "worse": "the adapter is **worse** than the base: it gives the therapists' answers a higher NLL",
+                "no significant difference": "**no significant difference** between the adapter and the base"}
+
+
+def counseling_block(section: dict | None) -> dict | None:
+    """The card's counseling block from a counsel-chat results.json ``counseling`` section: per model the
+    NLL per answer token and perplexity with intervals, the paired difference in words, the crisis rate."""
+    if not section:
+        return None
+
+    def pair(m: dict, key: str, digits: int) -> str:
+        ci = m["ci"][key]
+        return f"{m[key]:.{digits}f} [{ci['low']:.{digits}f}, {ci['high']:.{digits}f}]"
+
+    rows = [{"model": name, "nll": pair(section[name], "nll", 3), "perplexity": pair(section[name], "perplexity", 2)}
+            for name in ("base", "adapter") if name in section]
+    d, b, k = section.get("difference"), section["bootstrap"], section.get("crisis") or {}
+    sentence = None
+    if d:
+        sentence = (f"{_NLL_VERDICT[d['verdict']]} (adapter - base {d['nll']:+.3f} nats per token, "
+                    f"{b['level']:.0%} paired interval {d['low']:+.3f} to {d['high']:+.3f}, {section['questions']} "
+                    "questions).")
+    crisis = (f"The crisis screen (the Space's) fired on {k['fired']} of {k['replies']} generated replies "
+              f"({k['rate']:.0%}; greedy, up to {k['max_new_tokens']} new tokens, seeded sample of held-out questions)."
+              if k.get("replies") else None)
+    skipped = ", ".join(f"{reason} {n}" for reason, n in section.get("skipped", {}).items()) or "none"
+    return {"questions": section["questions"], "rows": section["rows"], "tokens": section["tokens"],
+            "skipped": skipped, "held_out": section.get("held_out", {}), "table": rows, "sentence": sentence,
+            "bootstrap": b, "crisis": crisis}
 
 
 def decontamination_note(report: dict) -> str | None:

@@ -6,7 +6,9 @@ field, ``phyassist train``'s flags), evaluates the base model and the adapter on
 same seeded label-stratified sample of ``eval_limit`` rows per task) with ``phyassist.evaluation``,
 compares them with a paired bootstrap (``evaluation.bootstrap.compare_runs``), and ``stage``s a repo folder: the
 adapter files, ``README.md`` (the model card), ``eval/{base,adapter}.json``, ``f1_chart.png`` and
-``.eval_results/imhi.yaml``. Staging is atomic (a temporary folder renamed into place), rewrites
+``.eval_results/imhi.yaml``. A counsel-chat adapter is evaluated on held-out counsel-chat answers instead
+(``evaluation.counsel_run``: answer NLL of base and adapter, the crisis screen's rate on its replies), staged
+as ``eval/counseling.json`` and shown on the card. Staging is atomic (a temporary folder renamed into place), rewrites
 local paths to Hub ids, validates the card and scans for tokens. With a token and no ``dry_run`` the
 folder is pushed with ``phyassist.hub.push.push_folder``; otherwise the result says how to push later.
 ``main(config)`` is ``phyassist publish`` (and ``scripts/train_and_push.py``).
@@ -24,7 +26,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ..config import Nested, construct, field_names, parse_values
-from ..data.loading import resolve_dataset
+from ..data.loading import COUNSEL_CHAT, resolve_dataset
 from ..errors import UserError
 from ..models import DEFAULT_BASE, BasePreset, resolve_base
 from .naming import adapter_repo_name
@@ -43,6 +45,7 @@ CPU_TRAIN_OVERRIDES = {"max_eval_examples": 16}
 DEFAULT_CPU_EVAL_LIMIT = 100  # test rows per task, for base and adapter each
 CPU_MAX_NEW_TOKENS = 48  # the label sentence and the start of the reasoning; the rest is cut
 CPU_EVAL_BATCH_SIZE = 16  # half the decode steps of batch 8: fewer per-step overheads on a CPU
+COUNSEL_MAX_NEW_TOKENS = 128  # counsel-chat: the replies the crisis screen reads
 # adapter-folder files that never go to the Hub (pickles, optimizer state, checkpoints)
 _SKIP = ("training_args.bin", "optimizer.pt", "scheduler.pt", "rng_state.pth", "trainer_state.json",
          "phyassist_run.json")
@@ -174,10 +177,12 @@ def _public_results(results: dict, base_model: str, adapter: str | None) -> dict
 
 
 def stage(adapter_dir: str | Path, base_results: dict, adapter_results: dict, stage_dir: str | Path, *,
-          repo_id: str, dataset: str, comparison: dict | None = None) -> Path:
+          repo_id: str, dataset: str, comparison: dict | None = None, counseling: dict | None = None) -> Path:
     """Write the repo folder for an adapter atomically and validate it; return its path.
 
     ``comparison``: the paired bootstrap of the two results (``compare_runs``); computed when not given.
+    ``counseling``: a counsel-chat evaluation's ``counseling`` section, staged as ``eval/counseling.json``
+    and shown on the card; without IMHI results there is no F1 chart and no ``.eval_results``.
     """
     from ..evaluation.report import plot_f1
     from ..io import atomic_dir
@@ -194,12 +199,17 @@ def stage(adapter_dir: str | Path, base_results: dict, adapter_results: dict, st
         (tmp / "eval").mkdir()
         (tmp / "eval" / "base.json").write_text(json.dumps(base_results, indent=2) + "\n", encoding="utf-8")
         (tmp / "eval" / "adapter.json").write_text(json.dumps(adapter_results, indent=2) + "\n", encoding="utf-8")
-        plot_f1([base_results, adapter_results], tmp / "f1_chart.png")
-        (tmp / ".eval_results").mkdir()
-        date = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-        (tmp / ".eval_results" / "imhi.yaml").write_text(cards.eval_results_yaml(adapter_results, date), encoding="utf-8")
+        if counseling:
+            (tmp / "eval" / "counseling.json").write_text(json.dumps(_strip_paths(counseling, hub_id), indent=2) + "\n",
+                                                          encoding="utf-8")
+        if adapter_results.get("tasks"):
+            plot_f1([base_results, adapter_results], tmp / "f1_chart.png")
+            (tmp / ".eval_results").mkdir()
+            date = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+            (tmp / ".eval_results" / "imhi.yaml").write_text(cards.eval_results_yaml(adapter_results, date),
+                                                             encoding="utf-8")
         card = cards.build_card(tmp, base_results, adapter_results, repo_id=repo_id, dataset=dataset,
-                                comparison=comparison)
+                                comparison=comparison, counseling=counseling)
         card.save(tmp / "README.md")
         cards.validate_card(tmp / "README.md", adapter_results)
         push.check_no_tokens(tmp, push.get_token())
@@ -261,8 +271,9 @@ def publish(cfg: PublishConfig) -> PublishResult:
     tasks = cfg.dataset_spec.eval_tasks
     limit = (DEFAULT_CPU_EVAL_LIMIT if cpu else None) if cfg.eval_limit is None else (cfg.eval_limit or None)
     eval_kwargs = {"max_new_tokens": CPU_MAX_NEW_TOKENS, "batch_size": CPU_EVAL_BATCH_SIZE} if cpu else {}
-    scores = {}
-    for name, adapter in (("base", None), ("adapter", str(adapter_dir))):
+    scores = {"base": {"tasks": {}}, "adapter": {"tasks": {}}}
+    counseling = _eval_counseling(cfg, adapter_dir, limit) if cfg.dataset_spec.name == COUNSEL_CHAT else None
+    for name, adapter in () if counseling else (("base", None), ("adapter", str(adapter_dir))):
         run_eval(EvalConfig(adapter=adapter, base_model=cfg.base_model, datasets=tasks, limit=limit,
                             out_dir=str(out / "eval" / name), variant="instruction", bart_score=False,
                             **eval_kwargs, base_preset=cfg.base_preset))
@@ -274,8 +285,10 @@ def publish(cfg: PublishConfig) -> PublishResult:
         d = c["weighted_f1"]
         logger.info("%s: adapter - base weighted F1 %+.2f, 95%% paired interval [%+.2f, %+.2f]: %s", task,
                     d["difference"], d["low"], d["high"], d["verdict"])
+    if counseling:
+        lap("eval counseling")
     stage_dir = stage(adapter_dir, scores["base"], scores["adapter"], out / "hub", repo_id=repo_id,
-                      dataset=cfg.dataset, comparison=comparison)
+                      dataset=cfg.dataset, comparison=comparison, counseling=counseling)
     lap("stage")
     command = push.retry_command(stage_dir, repo_id, private=cfg.private)
     reason = ("--dry-run" if cfg.dry_run else "no Hugging Face token (set HF_TOKEN or run `hf auth login`)"
@@ -287,6 +300,16 @@ def publish(cfg: PublishConfig) -> PublishResult:
                           commit_message=f"Upload {cfg.dataset} adapter for {stage_hub_id(stage_dir)} (phyassist)")
     lap("push")
     return PublishResult(stage_dir, repo_id, url, command, timings=timings)
+
+
+def _eval_counseling(cfg: PublishConfig, adapter_dir: Path, limit: int | None) -> dict:
+    """counsel-chat adapters: base and adapter on held-out counsel-chat answers (``evaluation.counsel_run``)
+    instead of the IMHI tasks; ``limit`` counts questions. Returns the ``counseling`` section."""
+    from ..evaluation.run import EvalConfig, run_eval
+
+    return run_eval(EvalConfig(adapter=str(adapter_dir), base_model=cfg.base_model, datasets=[COUNSEL_CHAT],
+                               limit=limit, out_dir=str(cfg.out / "eval" / "counseling"),
+                               max_new_tokens=COUNSEL_MAX_NEW_TOKENS, base_preset=cfg.base_preset))["counseling"]
 
 
 def main(cfg: PublishConfig) -> int:

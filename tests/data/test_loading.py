@@ -30,3 +30,32 @@ def test_counsel_chat_top_answer_and_all(tiny_root):
     assert set(dsd["train"]["label"]) == {""} and set(dsd["train"]["task"]) == {"counsel-chat"}
     with pytest.raises(UserError, match="`counsel_answers` must be 'top' or 'all', got 'best'"):
         prepare_dataset("counsel-chat", root=tiny_root, counsel_answers="best")
+
+
+def test_a_counsel_question_asked_in_two_splits_stays_in_the_later_one(tmp_path):
+    """The release splits by questionID; a question posted twice (another ID, same text up to case and
+    spacing) or an ID listed in two splits is held out where the test (then validation) split asks it."""
+    from conftest import write_csv_rows
+
+    header = ["questionID", "questionTitle", "questionText", "answerText", "upvotes", "views", "split"]
+    rows = [
+        ("1", "Nervous in therapy?", "I get shaky before   every session.", "Nerves are normal.", "3", "9", "train"),
+        ("1", "Nervous in therapy?", "I get shaky before   every session.", "Tell your therapist.", "1", "9", "train"),
+        ("2", "How do I sleep?", "I wake at 3am.", "Keep a routine.", "1", "5", "train"),
+        ("3", "Crying in therapy?", "Is it ok to cry?", "Yes, it is.", "1", "5", "train"),
+        ("4", "Why so tired?", "Why so tired?", "See a doctor.", "1", "5", "val"),
+        ("5", "Therapy nerves", "I get SHAKY before every session.", "It gets easier.", "2", "5", "test"),
+        ("3", "Crying in therapy?", "Is it ok to cry?", "Crying is fine.", "1", "5", "val"),
+        ("6", "Tired", "why so  tired?", "Rest.", "1", "5", "train"),
+    ]
+    write_csv_rows(tmp_path / "counsel-chat/20200325_counsel_chat.csv", header, rows)
+    train = load_counsel_chat("train", answers="all", root=tmp_path)
+    assert [(r["question_id"], r["question_in"]) for r in train] == [
+        ("1", "test"), ("1", "test"), ("2", None), ("3", "validation"), ("6", "validation")]
+    assert [r["question_in"] for r in load_counsel_chat("test", answers="all", root=tmp_path)] == [None]
+    assert [r["question_in"] for r in load_counsel_chat("validation", answers="all", root=tmp_path)] == [None, None]
+    dsd, report = prepare_dataset("counsel-chat", root=tmp_path, counsel_answers="all", decontaminate=False)
+    assert [m[0]["content"] for m in dsd["train"]["messages"]] == ["How do I sleep?\n\nI wake at 3am."]
+    assert report["dropped_by_split"]["train"] == {"question_in_test": 2, "question_in_validation": 2}
+    test_questions = {m[0]["content"].split("\n\n")[-1].lower() for m in dsd["test"]["messages"]}
+    assert not test_questions & {m[0]["content"].split("\n\n")[-1].lower() for m in dsd["train"]["messages"]}
