@@ -61,11 +61,88 @@ def majority_f1(golds: list[str], labels: list[str]) -> float:
     return classification_scores(golds, [top] * len(golds), labels)["weighted_f1"]
 
 
-the answers, and wall times; then the explanation axis: ROUGE-L and the explained rate with their 95%
-intervals per arm, and their paired adapter - base differences with verdicts (``explanation_report``);
-then per task the TF-IDF + logistic-regression baseline trained on the adapter's training rows
-(``tfidf_baseline``) with the paired adapter - baseline difference, saying where the adapter is still
-below it. Everything goes to ``<out>/quality.json``; the base's answers are
+def _with_ci(res: dict, key: str, digits: int, unit: str = "") -> str:
+    value, ci = res.get(key), res.get("ci", {}).get(key)
+    if value is None:
+        return "n/a"
+    return f"{value:.{digits}f}{unit}" + (f" [{ci['low']:.{digits}f}, {ci['high']:.{digits}f}]" if ci else "")
+
+
+def explanation_report(task: str, results: dict, comparison: dict) -> dict:
+    """Print the explanation axis of one task (ROUGE-L and explained rate per arm, with intervals, and the
+    paired adapter - base differences) and return it for quality.json."""
+    from phyassist.evaluation.explanation import counts_line
+
+    row = {}
+    for arm in ("base", "adapter"):
+        res = results[arm]["tasks"][task]
+        row[arm] = {key: res.get(key) for key in ("rouge_l", "explained_rate", "explanation_counts", "rouge_l_note")
+                    if key in res}
+        row[arm]["ci"] = {key: res["ci"][key] for key in ("rouge_l", "explained_rate") if key in res.get("ci", {})}
+        counts = counts_line(res.get("explanation_counts", {}))
+        print(f"{task:<9} {arm:<8} ROUGE-L {_with_ci(res, 'rouge_l', 2):<22} "
+              f"explained {_with_ci(res, 'explained_rate', 1, '%')}" + (f"    {counts}" if counts else "") + (f"    {res['rouge_l_note']}" if res.get("rouge_l_note") else ""))
+    paired = {key: comparison[task][key] for key in ("rouge_l", "explained_rate") if key in comparison.get(task, {})}
+    row["difference"] = paired
+    if paired:
+        print(f"{task:<9} adapter - base " + "; ".join(
+            f"{name} {d['difference']:+.2f} [{d['low']:+.2f}, {d['high']:+.2f}]: {d['verdict']}"
+            for key, name in (("rouge_l", "ROUGE-L"), ("explained_rate", "explained rate")) if (d := paired.get(key))))
+    return row
+
+
+_BELOW = {"better": "better than the baseline", "worse": "STILL BELOW the baseline",
+          "no significant difference": "no significant difference from the baseline"}
+
+
+def tfidf_baseline(train_cfg, tasks: list[str], adapter_results: dict) -> dict[str, dict]:
+    """Per task, the TF-IDF + logistic-regression baseline (``phyassist.evaluation.baseline``): trained on the
+    rows the adapter trained on (``prepare_splits``' sample, with their gold labels), scored on the rows the
+    adapter answered, with the paired adapter - baseline weighted-F1 difference. Printed and returned."""
+    from collections import defaultdict
+
+    from phyassist.data.loading import load_imhi
+    from phyassist.data.prepare import prepare_dataset
+    from phyassist.evaluation.baseline import TfidfBaseline, baseline_rows, compare_to_baseline
+    from phyassist.evaluation.run import queries_sha256
+    from phyassist.models import load_tokenizer
+    from phyassist.train.splits import prepare_splits
+
+    train_ds = prepare_splits(train_cfg, load_tokenizer(train_cfg.base_preset))[0]
+    prepared, _ = prepare_dataset(train_cfg.dataset_spec, variant=train_cfg.variant, seed=train_cfg.seed,
+                                  val_fraction=train_cfg.val_fraction, max_chars=train_cfg.max_chars)
+    pool = defaultdict(list)  # query -> its prepared train rows (task and gold label)
+    for row in prepared["train"]:
+        pool[row["messages"][0]["content"]].append(row)
+    used = []
+    for prompt in train_ds["prompt"]:
+        query = next(m["content"] for m in reversed(prompt) if m["role"] == "user")
+        if not pool.get(query):
+            raise SystemExit(f"quality.py: error: a training prompt is not among the prepared train rows: "
+                             f"{query[:80]!r}")
+        used.append(pool[query].pop())
+    out = {}
+    print(f"\nTF-IDF baseline (trained on the adapter's {len(used)} training rows, scored on the same test rows):")
+    for task in tasks:
+        res = adapter_results["tasks"][task]
+        rows = res["rows"]
+        test = load_imhi(task, "test", adapter_results["variant"],
+                         test_set=adapter_results.get("test_set", "instruction"))
+        picked = [test[i] for i in rows["index"]]
+        if queries_sha256(picked) != rows["queries_sha256"]:
+            raise SystemExit(f"quality.py: error: {task}: the test file's rows differ from those the adapter answered")
+        if not any(r["task"] == task for r in used):
+            print(f"{task:<9} TF-IDF baseline: none (no {task} rows among the adapter's training rows)")
+            continue
+        model = TfidfBaseline().fit(*baseline_rows(used, task), task=task)
+        entry = {**compare_to_baseline(rows["gold"], model.predict([r["query"] for r in picked]), rows["pred"],
+                                       res["labels"]), **model.describe()}
+        ci, d = entry["ci"]["weighted_f1"], entry["adapter_minus_baseline"]["weighted_f1"]
+        print(f"{task:<9} TF-IDF baseline: weighted F1 {entry['weighted_f1']:6.2f} [{ci['low']:5.1f}, "
+              f"{ci['high']:5.1f}]; adapter - baseline paired diff {d['difference']:+.2f} "
+              f"[{d['low']:+.2f}, {d['high']:+.2f}]: {d['verdict']} (adapter {_BELOW[d['verdict']]})")
+        out[task] = entry
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
