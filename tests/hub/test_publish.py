@@ -242,7 +242,7 @@ def test_train_and_push_is_publish_under_its_own_name():
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines()[-1] == (
         "train_and_push.py: error: unknown dataset 'Nope'; expected one of: DR, dreaddit, Irf, MultiWD, SAD, "
-        "counsel-chat, final, all")
+        "counsel-chat, final, imhi, all")
     help_text = subprocess.run([sys.executable, str(REPO / "scripts" / "train_and_push.py"), "--help"],
                                capture_output=True, text=True, timeout=120, env=_checkout(dict(os.environ))).stdout
     assert help_text.startswith("usage: train_and_push.py ") and "--eval_limit" in help_text
