@@ -190,6 +190,8 @@ def main(argv: list[str] | None = None) -> int:
             metrics = adapter_dir / "train_metrics.json"
             summary = json.loads(metrics.read_text())["summary"] if metrics.is_file() else {}
             times["train_s"] = summary.get("runtime_s", float("nan"))
+            if (adapter_dir / "phyassist_config.yaml").is_file():  # the recipe it was trained with
+                recipe = adapter_dir / "phyassist_config.yaml"
         else:
             cfg = load_config(recipe, dataset=args.dataset, base_model=args.base_model,
                               output_dir=str(out / "adapter"), **overrides)

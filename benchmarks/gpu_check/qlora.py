@@ -70,6 +70,7 @@ def _build(ctx, name: str, base: Path, *, experts: bool = False, recipe_dropout:
         max_train_examples=s.steps * s.batch, max_eval_examples=2, max_chars=s.max_chars, eval_strategy="no",
         save_strategy="no", logging_steps=1, warmup_steps=0, seed=0, disable_tqdm=True, report_to="none",
         learning_rate=None if recipe else 1e-3, lora_dropout=None if recipe_dropout else 0.0,
+        label_loss_weight=5.0,  # the CPU recipe's weighted loss on the label sentence, on this device too
     )
     original = lora.lora_config
     if experts:

@@ -43,7 +43,7 @@ logger = logging.getLogger(__name__)
 # behind these sizes are in benchmarks/RESULTS.md ("bootstrap intervals and the eval sample").
 CPU_TRAIN_OVERRIDES = {"max_eval_examples": 16}
 DEFAULT_CPU_EVAL_LIMIT = 100  # test rows per task, for base and adapter each
-CPU_MAX_NEW_TOKENS = 48  # the label sentence and the start of the reasoning; the rest is cut
+CPU_MAX_NEW_TOKENS = 96  # the label sentence and a reasoning of two or three finished sentences
 CPU_EVAL_BATCH_SIZE = 16  # half the decode steps of batch 8: fewer per-step overheads on a CPU
 COUNSEL_MAX_NEW_TOKENS = 128  # counsel-chat: the replies the crisis screen reads
 # adapter-folder files that never go to the Hub (pickles, optimizer state, checkpoints)

@@ -51,3 +51,12 @@ def test_a_dataset_recipe_wins_over_the_preset_recipe(tmp_path, monkeypatch):
     monkeypatch.setattr(recipes, "files", lambda package: root)
     assert find_recipe("smollm2-135m-instruct", "SAD") == root / "smollm2-135m-instruct" / "SAD.yaml"
     assert find_recipe("smollm2-135m-instruct", "MultiWD") is None  # lora.yaml is not in this folder
+
+
+def test_counsel_chat_has_its_own_recipe_on_the_embedded_base():
+    """counsel-chat answers carry no label sentence: whole answers, no label weight, its own step count."""
+    counsel = find_recipe("smollm2-135m-instruct", "counsel-chat")
+    assert counsel is not None and counsel.name == "counsel-chat.yaml"
+    recipe, default = (yaml.safe_load(p.read_text()) for p in (counsel, find_recipe("smollm2-135m-instruct", "SAD")))
+    assert "reasoning_max_sentences" not in recipe and "label_loss_weight" not in recipe
+    assert default["label_loss_weight"] > 1 and default["reasoning_max_sentences"]  # the IMHI tasks' whole answers

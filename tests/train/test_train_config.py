@@ -270,7 +270,12 @@ def test_train_command_looks_up_its_names_once(lookups, tmp_path):
     cfg, _ = parse_args(["--dataset", "MultiWD", "--output-dir", str(tmp_path / "o")])
     assert lookups == {"resolve_base": 1, "resolve_dataset": 1}
     assert cfg.base_preset.name == "smollm2-135m-instruct" and cfg.dataset_spec.name == "MultiWD"
-    assert cfg.max_steps == 300  # the base's own recipe, found with that one look-up
+    import yaml
+
+    from phyassist.train.recipes import recipe_path
+
+    recipe = yaml.safe_load(recipe_path("smollm2-135m-instruct/lora.yaml").read_text())
+    assert cfg.max_steps == recipe["max_steps"]  # the base's own recipe, found with that one look-up
 
 
 def test_saving_the_recipe_leaves_the_process_group_alone(monkeypatch):
@@ -302,3 +307,4 @@ def test_older_transformers_see_checkpointing_under_its_old_name(asked, monkeypa
     cfg = load_config(None, dataset="MultiWD", activation_checkpointing=asked)
     assert seen["old_name"] is cfg.activation_checkpointing
     assert cfg.activation_checkpointing is (asked if asked is not None else cfg.qlora or cfg.hardware.use_cpu is False)
+
