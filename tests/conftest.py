@@ -155,7 +155,8 @@ def write_adapter_folder(base_dir: Path, folder: Path, quantization: str = "lora
     save_lora_adapter(base_dir, folder, seed=0, r=4, alpha=8, task_type="CAUSAL_LM", tokenizer=True)
     (folder / "phyassist_config.yaml").write_text(
         f"dataset: MultiWD\nbase_model: {base_dir}\noutput_dir: {folder}\nlearning_rate: 0.0002\n"
-        "max_steps: 2\nlora_r: 4\nlora_alpha: 8\nper_device_train_batch_size: 2\nmax_length: 512\n")
+        "max_steps: 2\nlora_r: 4\nlora_alpha: 8\nper_device_train_batch_size: 2\nmax_length: 512\n"
+        "reasoning_max_sentences: 2\nlabel_loss_weight: 5.0\nanswer_max_words: null\n")
     (folder / "data_report.json").write_text(json.dumps({
         "rows": {"train": 9, "validation": 1, "test": 4}, "dropped": {"empty query": 1},
         "notes": ["MultiWD: no train.csv in this copy; trained on val (90%), 10% carved out as validation"],

@@ -81,10 +81,12 @@ def test_body_has_results_table_and_sections(tiny_adapter_dir):
     assert "scored against the release's gold explanations (test_instruction)" in text
     for needle in ("PeftModel.from_pretrained(base, \"someone/phyassist-tiny\")", "load_in_4bit=True",
                    "| train | 9 |", "empty query: 1", "no train.csv in this copy", "| learning_rate | 0.0002 |",
-                   "| train_loss | 3.05 |", "f1_chart.png", "peft: 0.21.2", "Not for clinical use", "988",
+                   "| train_loss | 3.05 |", "| label_loss_weight | 5.0 |",
+                   "| reasoning_max_sentences | 2 |", "f1_chart.png", "peft: 0.21.2", "Not for clinical use", "988",
                    "MentaLLaMA", "Counsel Chat", "QLoRA: Efficient Finetuning"):
         assert needle in text, needle
     assert "output_dir" not in text  # local paths stay out of the hyperparameter table
+    assert "answer_max_words" not in text  # unset: no row
 
 
 def test_qlora_tag_and_no_results(tmp_path, tiny_llama_dir):
