@@ -384,7 +384,7 @@ def test_python_space_app_py_runs_with_no_configuration(smol_dir, tmp_path):
         reply = Client(url, verbose=False).predict("Hi there", "base model (no adapter)", 0.0, 0.9, 3, api_name="/chat")
         assert reply.strip()
         text = (tmp_path / "app.log").read_text()
-        assert "imhi-final" in text and "could not be loaded" in text and "Traceback" not in text
+        assert "Adapter imhi (phyassist/phyassist-smollm2-135m-instruct-imhi) could not be loaded" in text and "could not be loaded" in text and "Traceback" not in text
     finally:
         proc.terminate()
         proc.wait(timeout=30)
