@@ -33,7 +33,7 @@ IMHI_URL = f"https://raw.githubusercontent.com/SteveKGYang/MentalLLaMA/{IMHI_COM
 COUNSEL_CHAT_URL = f"https://raw.githubusercontent.com/nbertagnolli/counsel-chat/{COUNSEL_CHAT_COMMIT}"
 # the expert-written test explanations sit in one of two folders of the release, depending on the task
 EXPERT_SOURCES = ("test_data/test_instruction_expert", "human_evaluation/test_instruction_expert")
-REQUEST_TIMEOUT_SECONDS = 60  # a setting: how long one request may stall before it counts as failed
+STALL_LIMIT_S = 60  # how long one request may stall before it counts as failed
 RETRIES = 3
 BACKOFF_S = 2.0  # waits 2 s, then 4 s, between attempts (io.retry doubles it)
 
@@ -90,7 +90,7 @@ def _fetch_once(url: str, dest: Path, required: tuple[str, ...], sha256: str | N
     """One try of ``fetch``: a ``ConnectionError`` naming the URL is worth another."""
     try:
         with atomic_path(dest) as tmp:
-            with urllib.request.urlopen(url, timeout=REQUEST_TIMEOUT_SECONDS) as response, open(tmp, "wb") as f:
+            with urllib.request.urlopen(url, timeout=STALL_LIMIT_S) as response, open(tmp, "wb") as f:
                 shutil.copyfileobj(response, f)
             if dest.suffix == ".csv":
                 read_csv(tmp, required=required)  # raises before the rename if it is not the CSV we expect
