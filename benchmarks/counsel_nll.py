@@ -22,7 +22,7 @@ import sys
 import time
 from pathlib import Path
 
-from quality import REPO, parse_sets
+from quality import REPO, adapter_folder, named_recipe, parse_sets
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -46,27 +46,19 @@ def main(argv: list[str] | None = None) -> int:
     from phyassist.evaluation.counsel_run import markdown
     from phyassist.evaluation.run import EvalConfig, run_eval
     from phyassist.io import write_json
-    from phyassist.models import resolve_base
 
     def run() -> int:
         times, overrides = {}, parse_sets(args.set)
         if args.adapter:
-            adapter_dir = Path(args.adapter)
-            if not (adapter_dir / "adapter_config.json").is_file():
-                raise SystemExit(f"counsel_nll.py: error: --adapter {adapter_dir}: expected an adapter folder "
-                                 "(adapter_config.json)")
+            adapter_dir = adapter_folder("counsel_nll.py", args.adapter)
             name, recipe = args.name or adapter_dir.name, None
             out = Path(args.out or REPO / "runs" / "counsel" / name)
         else:
             from phyassist.train.config import load_config
-            from phyassist.train.recipes import recipe_path
             from phyassist.train.trainer import train
 
-            recipe = Path(args.recipe) if args.recipe.endswith((".yaml", ".yml")) else \
-                recipe_path(f"{resolve_base(args.base_model).name}/{args.recipe}.yaml")
-            if recipe is None or not Path(recipe).is_file():
-                raise SystemExit(f"counsel_nll.py: error: no recipe {args.recipe!r} for {args.base_model}")
-            name = args.name or Path(recipe).stem
+            recipe = named_recipe("counsel_nll.py", args.recipe, args.base_model)
+            name = args.name or recipe.stem
             out = Path(args.out or REPO / "runs" / "counsel" / name)
             cfg = load_config(recipe, dataset=COUNSEL_CHAT, base_model=args.base_model,
                               output_dir=str(out / "adapter"), **overrides)

@@ -54,6 +54,26 @@ def parse_sets(pairs: list[str]) -> dict:
     return out
 
 
+def named_recipe(prog: str, recipe: str, base_model: str) -> Path:
+    """``--recipe``: a YAML path, or a recipe name of the base (``recipes/<preset>/NAME.yaml``)."""
+    from phyassist.models import resolve_base
+    from phyassist.train.recipes import recipe_path
+
+    path = Path(recipe) if recipe.endswith((".yaml", ".yml")) else \
+        recipe_path(f"{resolve_base(base_model).name}/{recipe}.yaml")
+    if path is None or not Path(path).is_file():
+        raise SystemExit(f"{prog}: error: no recipe {recipe!r} for {base_model}")
+    return Path(path)
+
+
+def adapter_folder(prog: str, path: str) -> Path:
+    """``--adapter``: a trained adapter folder (one holding adapter_config.json)."""
+    folder = Path(path)
+    if not (folder / "adapter_config.json").is_file():
+        raise SystemExit(f"{prog}: error: --adapter {folder}: expected an adapter folder (adapter_config.json)")
+    return folder
+
+
 def majority_f1(golds: list[str], labels: list[str]) -> float:
     from phyassist.evaluation.scores import classification_scores
 
@@ -168,25 +188,17 @@ def main(argv: list[str] | None = None) -> int:
     from phyassist.errors import exit_code
     from phyassist.evaluation.bootstrap import compare_runs
     from phyassist.evaluation.run import EvalConfig, run_eval
-    from phyassist.models import resolve_base
     from phyassist.train.config import load_config
-    from phyassist.train.recipes import recipe_path
     from phyassist.train.trainer import train
 
     def run() -> int:
-        recipe = Path(args.recipe) if args.recipe.endswith((".yaml", ".yml")) else \
-            recipe_path(f"{resolve_base(args.base_model).name}/{args.recipe}.yaml")
-        if recipe is None or not Path(recipe).is_file():
-            raise SystemExit(f"quality.py: error: no recipe {args.recipe!r} for {args.base_model}")
-        name = args.name or Path(recipe).stem
+        recipe = named_recipe("quality.py", args.recipe, args.base_model)
+        name = args.name or recipe.stem
         out = Path(args.out or REPO / "runs" / "quality" / name)
         overrides = parse_sets(args.set)
         times = {}
         if args.adapter:
-            adapter_dir = Path(args.adapter)
-            if not (adapter_dir / "adapter_config.json").is_file():
-                raise SystemExit(f"quality.py: error: --adapter {adapter_dir}: expected an adapter folder "
-                                 "(adapter_config.json)")
+            adapter_dir = adapter_folder("quality.py", args.adapter)
             metrics = adapter_dir / "train_metrics.json"
             summary = json.loads(metrics.read_text())["summary"] if metrics.is_file() else {}
             times["train_s"] = summary.get("runtime_s", float("nan"))
