@@ -124,7 +124,7 @@ def tfidf_baseline(train_cfg, tasks: list[str], adapter_results: dict) -> dict[s
     from phyassist.data.loading import load_imhi
     from phyassist.data.prepare import prepare_dataset
     from phyassist.evaluation.baseline import TfidfBaseline, baseline_rows, compare_to_baseline
-    from phyassist.evaluation.run import queries_sha256
+    from phyassist.evaluation.run import queries_sha256, repaired
     from phyassist.models import load_tokenizer
     from phyassist.train.splits import prepare_splits
 
@@ -148,7 +148,7 @@ def tfidf_baseline(train_cfg, tasks: list[str], adapter_results: dict) -> dict[s
         rows = res["rows"]
         test = load_imhi(task, "test", adapter_results["variant"],
                          test_set=adapter_results.get("test_set", "instruction"))
-        picked = [test[i] for i in rows["index"]]
+        picked = repaired([test[i] for i in rows["index"]])
         if queries_sha256(picked) != rows["queries_sha256"]:
             raise SystemExit(f"quality.py: error: {task}: the test file's rows differ from those the adapter answered")
         if not any(r["task"] == task for r in used):

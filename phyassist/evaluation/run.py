@@ -30,7 +30,7 @@ import hashlib
 import json
 import logging
 import math
-from dataclasses import InitVar, asdict, dataclass, field
+from dataclasses import InitVar, asdict, dataclass, field, replace
 from pathlib import Path
 
 from ..data.tasks import TASKS, check_test_set, check_variant, get_task
@@ -43,6 +43,7 @@ from .scores import UNPARSED, average, classification_scores
 from .report import summary_line, write_report
 
 logger = logging.getLogger(__name__)
+DTYPES = ("auto", "float32", "bfloat16")
 
 
 @dataclass
@@ -64,6 +65,9 @@ class EvalConfig:
         "help": "Gold explanations: instruction (the release's test set) or expert (35 expert-written per task)."})
     batch_size: int = field(default=8, metadata={"help": "Generation batch size."})
     max_new_tokens: int = field(default=256, metadata={"help": "Generation length bound."})
+    dtype: str = field(default="auto", metadata={
+        "help": "Weights' dtype when generating: auto (bfloat16 where the GPU or CPU does bf16 in hardware, as "
+                "training loads the base there; else float32; counsel-chat's likelihoods: float32), float32 or bfloat16."})
     bart_score: bool = field(default=False, metadata={
         "help": "Also compute BARTScore with bart_checkpoint; weights that do not load: a one-line note, no score.",
         "aliases": ["--bartscore"]})
@@ -105,6 +109,8 @@ class EvalConfig:
             raise UserError(f"`max_new_tokens` must be between 1 and 4096, got {self.max_new_tokens}")
         if self.bootstrap_resamples < 1:
             raise UserError(f"`bootstrap_resamples` must be positive, got {self.bootstrap_resamples}")
+        if self.dtype not in DTYPES:
+            raise UserError(f"`dtype` must be one of {', '.join(DTYPES)}, got {self.dtype!r}")
         if self.counsel_replies < 0:
             raise UserError(f"`counsel_replies` must be 0 or positive, got {self.counsel_replies}")
 
@@ -146,7 +152,7 @@ def load_for_eval(cfg: EvalConfig, device_map=None):
     if preset is None:  # the command's one look-up of the base
         base = cfg.base_model or (adapter_base(cfg.adapter) if cfg.adapter else DEFAULT_BASE)
         preset = resolve_base(base)  # a Hub id of a preset (HuggingFaceTB/SmolLM2-135M-Instruct): the embedded copy
-    model, tokenizer = load_model_and_tokenizer(preset, device_map=device_map)
+    model, tokenizer = load_model_and_tokenizer(preset, device_map=device_map, dtype=eval_dtype(cfg.dtype))
     if device_map is None and getattr(model, "hf_device_map", None) is None:
         import torch
 
@@ -161,6 +167,19 @@ def load_for_eval(cfg: EvalConfig, device_map=None):
             raise UserError(f"cannot load adapter {cfg.adapter!r} on {preset.hub_id}: {str(e).splitlines()[0]}") from None
     model_id = model_identity(model_path(preset), preset.hub_id, cfg.adapter)
     return model.eval(), tokenizer, {"base_model": preset.hub_id, "adapter": cfg.adapter}, model_id
+
+
+def eval_dtype(name: str):
+    """``--dtype`` as a torch dtype; ``auto``: bfloat16 where bf16 runs in hardware (a bf16 GPU, or a CPU with
+    AMX or AVX512-BF16, where training loads the base in bf16 too), float32 elsewhere."""
+    import torch
+
+    from ..train.hardware import cpu_has_bf16
+
+    if name == "auto":
+        fast = torch.cuda.is_bf16_supported() if torch.cuda.is_available() else cpu_has_bf16()
+        name = "bfloat16" if fast else "float32"
+    return getattr(torch, name)
 
 
 def sample(rows: list[dict], limit: int | None, seed: int = SEED, task: str = "") -> list[dict]:
@@ -224,8 +243,16 @@ def load_tasks(cfg: EvalConfig) -> dict[str, list[dict]]:
                 raise
             logger.warning("Skipping %s: no test file in this copy of IMHI.", name)
             continue
-        loaded[name] = sample(rows, cfg.limit, cfg.sample_seed, name)
+        loaded[name] = repaired(sample(rows, cfg.limit, cfg.sample_seed, name))
     return loaded
+
+
+def repaired(rows: list[dict]) -> list[dict]:
+    """Rows with mojibake repaired in query and response (``can‚Äôt`` -> ``can’t``), as the prepared
+    test split and every training row are: the model reads posts the way it was trained on them."""
+    from ..data.clean import repair_mojibake
+
+    return [{**r, "query": repair_mojibake(r["query"])[0], "response": repair_mojibake(r["response"])[0]} for r in rows]
 
 
 def run_facts(cfg: EvalConfig, loaded: dict[str, list[dict]]) -> dict:
@@ -248,7 +275,9 @@ def run_eval(cfg: EvalConfig) -> dict | None:
     if wanted(cfg.datasets):  # counsel-chat: answer likelihoods and the crisis screen, not IMHI labels
         from .counsel_run import run_counseling
 
-        return run_counseling(cfg, load_for_eval)
+        # likelihoods want float32 logits: auto means float32 here
+        return run_counseling(replace(cfg, dtype="float32", base_preset=cfg.base_preset) if cfg.dtype == "auto" else cfg,
+                             load_for_eval)
     out = Path(cfg.out_dir)
     procs = processes()
 

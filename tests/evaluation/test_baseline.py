@@ -82,7 +82,7 @@ def test_quality_benchmark_trains_it_on_the_adapters_rows(tiny_llama_dir, data_d
     from conftest import REPO, tiny_train_config
 
     from phyassist.data.loading import load_imhi
-    from phyassist.evaluation.run import queries_sha256, sample
+    from phyassist.evaluation.run import queries_sha256, repaired, sample
     from phyassist.models import load_tokenizer
     from phyassist.train.splits import prepare_splits
 
@@ -91,7 +91,7 @@ def test_quality_benchmark_trains_it_on_the_adapters_rows(tiny_llama_dir, data_d
     quality = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(quality)
     cfg = tiny_train_config(tiny_llama_dir, tmp_path / "adapter", max_train_examples=40)
-    rows = sample(load_imhi("MultiWD", "test"), 30, 0, "MultiWD")
+    rows = repaired(sample(load_imhi("MultiWD", "test"), 30, 0, "MultiWD"))  # as run_eval records them
     golds = [r["label"] for r in rows]
     adapter = {"variant": "instruction", "tasks": {"MultiWD": {"labels": ["yes", "no"], "rows": {
         "index": [r["index"] for r in rows], "gold": golds, "pred": golds, "queries_sha256": queries_sha256(rows)}}}}
