@@ -221,6 +221,15 @@ def fix_tokenizer(tokenizer, model=None):
     return tokenizer
 
 
+def cpu_has_bf16() -> bool:
+    """True when the CPU does bf16 matmuls in hardware (AMX or AVX512-BF16); elsewhere bf16 is emulated, and slow."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text().split()
+    except OSError:
+        return False
+    return "amx_bf16" in flags or "avx512_bf16" in flags
+
+
 def load_tokenizer(name_or_path: str | BasePreset = DEFAULT_BASE):
     from transformers import AutoTokenizer
 

@@ -174,7 +174,7 @@ def eval_dtype(name: str):
     AMX or AVX512-BF16, where training loads the base in bf16 too), float32 elsewhere."""
     import torch
 
-    from ..train.hardware import cpu_has_bf16
+    from ..models import cpu_has_bf16
 
     if name == "auto":
         fast = torch.cuda.is_bf16_supported() if torch.cuda.is_available() else cpu_has_bf16()

@@ -71,7 +71,8 @@ class TrainConfig(SFTConfig):
                                          "equally represented as the data allows."})
     balance_tasks: bool = field(
         default=False, metadata={"help": "Mixtures: sample the train rows task by task (round robin), so each task is as "
-                                         "equally represented as the data allows (else in proportion to its size)."})
+                                         "equally represented as the data allows (else in proportion to its size); with "
+                                         "balance_labels, each task's each label."})
     answer_max_words: int | None = field(
         default=None, metadata={"help": "Train on the first N words of each answer (the label sentence and the start of "
                                          "its reasoning), so the label carries more of the loss; default: whole answers."})
@@ -139,8 +140,6 @@ class TrainConfig(SFTConfig):
                 _positive(self, name)
         if self.max_steps == 0 or self.max_steps < -1:
             raise UserError(f"`max_steps` must be positive (or -1 for `num_train_epochs`), got {self.max_steps}.")
-        if self.balance_labels and self.balance_tasks:
-            raise UserError("`balance_labels` and `balance_tasks` are exclusive; choose one way to sample the train rows.")
         if not self.label_loss_weight > 0:
             raise UserError(f"`label_loss_weight` must be positive, got {self.label_loss_weight}.")
         if not 0 <= self.lora_dropout < 1:

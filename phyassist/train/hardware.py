@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from dataclasses import dataclass
-from pathlib import Path
+from ..models import cpu_has_bf16  # noqa: F401 - resolve_hardware's, and this module's name for it
 
 logger = logging.getLogger(__name__)
 
@@ -32,15 +32,6 @@ class Hardware:
 
 
 FIELDS = tuple(f.name for f in dataclasses.fields(Hardware))
-
-
-def cpu_has_bf16() -> bool:
-    """True when the CPU does bf16 matmuls in hardware (AMX or AVX512-BF16); elsewhere bf16 is emulated, and slow."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text().split()
-    except OSError:
-        return False
-    return "amx_bf16" in flags or "avx512_bf16" in flags
 
 
 def resolve_hardware(config, preset) -> Hardware:

@@ -81,15 +81,17 @@ def _subsample(ds, n: int | None, seed: int):
     return ds.shuffle(seed=seed).select(range(n))
 
 
-def balanced_subsample(ds, n: int | None, seed: int, by: str = "label"):
+def balanced_subsample(ds, n: int | None, seed: int, by: str | tuple[str, ...] = "label"):
     """A seeded sample of up to ``n`` rows (all when None) taken group by group in turn (the groups are the
-    values of column ``by``: the gold label, or the task), so the groups are as equally represented as the
-    data allows; rows keep a seeded shuffled order. Rows with no label (counsel-chat) form one group."""
+    values of column ``by``: the gold label, or the task; of several columns, each combination, e.g. each
+    task's each label), so the groups are as equally represented as the data allows; rows keep a seeded
+    shuffled order. Rows with no label (counsel-chat) form one group."""
     import random
 
     order = list(range(len(ds)))
     random.Random(seed).shuffle(order)
-    labels, groups = ds[by], defaultdict(list)
+    labels = ds[by] if isinstance(by, str) else list(zip(*(ds[c] for c in by)))
+    groups = defaultdict(list)
     for i in order:
         groups[labels[i]].append(i)
     queues = [groups[k] for k in sorted(groups)]
@@ -109,11 +111,11 @@ def prepare_splits(config, tokenizer, world_size: int = 1):
     report = dict(report)
     notes = list(report.get("notes", []))
     if config.balance_labels or config.balance_tasks:
-        by = "label" if config.balance_labels else "task"
+        by = tuple(c for c, on in (("task", config.balance_tasks), ("label", config.balance_labels)) if on)
         train_ds = balanced_subsample(dsd["train"], config.max_train_examples, config.seed, by)
-        counts = Counter(train_ds[by])
-        notes.append(f"{by}-balanced sample of {len(train_ds)} of {len(dsd['train'])} train rows: "
-                     + ", ".join(f"{k or 'unlabelled'} {v}" for k, v in sorted(counts.items())))
+        counts = Counter(" ".join(k or "unlabelled" for k in key) for key in zip(*(train_ds[c] for c in by)))
+        notes.append(f"{' and '.join(by)}-balanced sample of {len(train_ds)} of {len(dsd['train'])} train rows: "
+                     + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     else:
         train_ds = _subsample(dsd["train"], config.max_train_examples, config.seed)
         if len(train_ds) < len(dsd["train"]):

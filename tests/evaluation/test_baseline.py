@@ -108,3 +108,21 @@ def test_quality_benchmark_trains_it_on_the_adapters_rows(tiny_llama_dir, data_d
     adapter["tasks"]["MultiWD"]["rows"]["queries_sha256"] = "0" * 64
     with pytest.raises(SystemExit, match="MultiWD: the test file's rows differ from those the adapter answered"):
         quality.tfidf_baseline(cfg, ["MultiWD"], adapter)
+
+
+def test_a_minority_label_is_not_drowned_by_the_majority():
+    # 8 "yes" rows among 40, each with a word pair no "no" row has: the class-balanced fit answers "yes" to new
+    # posts with that pair (an unweighted fit of these rows answers "no" to all of them)
+    import random
+
+    rng = random.Random(0)
+    words = [f"w{i}" for i in range(60)]
+
+    def post(extra: str = "") -> str:
+        return " ".join(rng.choice(words) for _ in range(12)) + extra
+
+    labels = ["yes" if i % 5 == 0 else "no" for i in range(40)]
+    texts = [post(" garden walk" if label == "yes" else "") for label in labels]
+    model = TfidfBaseline().fit(texts, labels)
+    assert model.predict([post(" garden walk") for _ in range(10)]) == ["yes"] * 10
+    assert model.describe()["settings"]["class_weight"] == "balanced"

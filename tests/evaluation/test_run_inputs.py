@@ -8,7 +8,7 @@ import torch
 
 from phyassist.errors import UserError
 from phyassist.evaluation.run import EvalConfig, eval_dtype, load_for_eval, load_tasks
-from phyassist.train.hardware import cpu_has_bf16
+from phyassist.models import cpu_has_bf16
 
 MOJIBAKE = "\u201a\u00c4\u00f4"  # a right single quote's UTF-8 bytes read as Mac Roman
 

@@ -116,8 +116,25 @@ def test_balance_tasks_takes_the_tasks_of_a_mixture_in_turn():
     assert picked["task"] != sorted(picked["task"])  # seeded shuffled order, not grouped
 
 
-def test_balance_labels_and_balance_tasks_are_exclusive(tiny_llama_dir, tmp_path):
-    from phyassist.errors import UserError
+def test_balance_labels_and_balance_tasks_together_balance_each_tasks_labels():
+    from datasets import Dataset
 
-    with pytest.raises(UserError, match=r"^`balance_labels` and `balance_tasks` are exclusive; choose one way"):
-        tiny_train_config(tiny_llama_dir, tmp_path / "o", balance_labels=True, balance_tasks=True)
+    from phyassist.train.splits import balanced_subsample
+
+    ds = Dataset.from_dict({"task": ["SAD"] * 60 + ["DR"] * 40,
+                            "label": ["a"] * 50 + ["b"] * 10 + ["yes"] * 5 + ["no"] * 35})
+    picked = balanced_subsample(ds, 32, seed=0, by=("task", "label"))
+    counts = {key: list(zip(picked["task"], picked["label"])).count(key)
+              for key in (("SAD", "a"), ("SAD", "b"), ("DR", "yes"), ("DR", "no"))}
+    # four groups in turn: DR yes runs out at 5, the other three share the rest
+    assert counts == {("SAD", "a"): 9, ("SAD", "b"): 9, ("DR", "yes"): 5, ("DR", "no"): 9}
+
+
+def test_both_balances_note_each_tasks_labels(tiny_llama_dir, smol_tokenizer, tmp_path):
+    from phyassist.train.splits import prepare_splits
+
+    cfg = tiny_train_config(tiny_llama_dir, tmp_path / "o", dataset="final", max_train_examples=60, max_chars=None,
+                            balance_labels=True, balance_tasks=True)
+    report = prepare_splits(cfg, smol_tokenizer)[3]
+    note = next(n for n in report["notes"] if n.startswith("task and label-balanced sample of 60 of"))
+    assert "MultiWD no " in note and "MultiWD yes " in note and "Irf " in note and "SAD " in note
