@@ -9,8 +9,9 @@ One subpackage per part of the system; dependencies point one way (data <- train
 - ``phyassist.serve``: the Space's adapter bank, chat prompts and crisis safety.
 
 Beside them: ``models`` (base-model presets and loading), ``config`` (the one dataclass/recipe
-parser), ``io`` (cache folder, atomic writes, strict CSV), ``errors`` and ``cli`` (the ``phyassist``
-command). Recipes and card templates ship as ``phyassist.recipes`` and ``phyassist.model_cards``.
+parser), ``io`` (cache folder, atomic writes, strict CSV), ``lazy_bnb`` (bitsandbytes only on the runs that
+use it), ``errors`` and ``cli`` (the ``phyassist`` command). Recipes and card templates ship as
+``phyassist.recipes`` and ``phyassist.model_cards``.
 """
 
 __version__ = "0.1.0"

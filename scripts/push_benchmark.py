@@ -4,9 +4,10 @@
     python scripts/push_benchmark.py                                                  # -> phyassist/IMHI@v1
     python scripts/push_benchmark.py --repo-id ORG/IMHI --private --data-dir ../shared/data
 
-Reads the release from PHYASSIST_DATA_DIR (or --data-dir); test files missing from that copy are
-reported and skipped. Pushing needs a token (HF_TOKEN or `hf auth login`) and files identical to the
-pinned MentalLLaMA release; an existing tag is never moved. The work is phyassist.hub.benchmark's.
+Reads the release from PHYASSIST_DATA_DIR (or --data-dir); test and training files missing from that copy
+are reported and skipped. Until eval.yaml's evaluation_framework is in the Hub's list it says in one line that
+the Hub shows no scores yet, and what registering takes. Pushing needs a token (HF_TOKEN or `hf auth login`)
+and files identical to the pinned MentalLLaMA release; an existing tag is never moved. The work is phyassist.hub.benchmark's.
 """
 
 from __future__ import annotations

@@ -196,7 +196,11 @@ class HubStandIn:
     whoami-v2, HEAD and GET of resolve/<revision>/<file>), tells the client to send every file inline
     ("regular" upload mode, base64 in the commit NDJSON; no LFS or Xet), keeps each repo's files and a
     snapshot per commit (so a tag or commit id resolves to the files it had), and records every
-    request. ``fail_commits`` makes the next N commits answer HTTP 503.
+    request. ``fail_commits`` makes the next N commits answer HTTP 503. Like the Hub, it refuses a
+    commit (HTTP 400, one line) whose README.md, eval.yaml or .eval_results/*.yaml breaks the Hub's
+    metadata rules (``phyassist.hub.frontmatter``), and ``validate-yaml`` answers the same way; repo info
+    (``model_info``/``dataset_info``, at a revision too) gives the commit sha and the card's metadata.
+    ``add_repo`` puts a repo there directly (a base model's card, say).
     """
 
     def __init__(self):
@@ -260,10 +264,36 @@ class HubStandIn:
                 if not self._resolve(head=True):
                     self._reply(404, {"error": "not found"})
 
+            def _info(self) -> bool:
+                # /api/{models,datasets,spaces}/{org}/{name}[/revision/{revision}]: model_info, dataset_info
+                from urllib.parse import unquote
+
+                parts = [unquote(x) for x in self.path.split("?")[0].strip("/").split("/")]
+                if len(parts) not in (4, 6) or parts[0] != "api" or parts[1] not in ("models", "datasets", "spaces"):
+                    return False
+                if len(parts) == 6 and parts[4] != "revision":
+                    return False
+                repo, rev = f"{parts[2]}/{parts[3]}", parts[5] if len(parts) == 6 else "main"
+                known = standin.repos.get(repo)
+                if known is None or known["type"] != parts[1][:-1]:
+                    self._reply(404, {"error": "Repository not found"})
+                    return True
+                oid = known["head"] if rev == "main" else known["tags"].get(rev, rev)
+                files = standin.snapshots.get(oid, {}).get(repo)
+                if files is None:
+                    self._reply(404, {"error": f"Invalid rev id: {rev}"})
+                    return True
+                meta, _ = frontmatter.split_front_matter(files.get("README.md", b"").decode("utf-8", "replace"))
+                self._reply(200, {"id": repo, "sha": oid, "private": False, "cardData": meta or {},
+                                  "siblings": [{"rfilename": name} for name in sorted(files)]})
+                return True
+
             def do_GET(self):
                 standin.requests.append(("GET", self.path, dict(self.headers), b""))
                 if self.path.startswith("/api/whoami-v2"):
                     return self._reply(200, {"name": "tester", "type": "user", "orgs": []})
+                if self._info():
+                    return
                 if not self._resolve(head=False):
                     self._reply(404, {"error": "not found"})
 
@@ -278,9 +308,17 @@ class HubStandIn:
                     if repo in standin.repos:
                         return self._reply(409, {"error": "You already created this model repo",
                                                  "url": f"{standin.url}/{repo}"})
-                    standin.repos[repo] = {"payload": payload, "files": {}, "tags": {}, "head": None}
+                    standin.repos[repo] = {"payload": payload, "files": {}, "tags": {}, "head": None,
+                                           "type": payload.get("type") or "model"}
                     return self._reply(200, {"url": f"{standin.url}/{repo}"})
                 if path == "/api/validate-yaml":
+                    # huggingface_hub asks this before a commit that changes README.md, and raises on 400
+                    payload = json.loads(body)
+                    bad = frontmatter.file_violations("README.md", payload["content"], payload.get("repoType")
+                                                      or "model")
+                    if bad:
+                        return self._reply(400, {"error": "; ".join(bad), "warnings": [],
+                                                 "errors": [{"message": line} for line in bad]})
                     return self._reply(200, {"errors": [], "warnings": []})
                 if len(parts) == 6 and parts[0] == "api" and parts[4] == "tag":
                     repo = f"{parts[2]}/{parts[3]}"
@@ -308,6 +346,9 @@ class HubStandIn:
                     lines = [json.loads(line) for line in body.splitlines() if line.strip()]
                     files = {v["value"]["path"]: base64.b64decode(v["value"]["content"])
                              for v in lines if v["key"] == "file"}
+                    bad = standin.violations(repo, files)
+                    if bad:  # the Hub validates card metadata at push time and keeps nothing of the commit
+                        return self._reply(400, {"error": "Invalid metadata: " + "; ".join(bad)})
                     standin.commits.append({"repo": repo, "lines": lines, "files": files})
                     standin.repos[repo]["files"].update(files)
                     oid = f"{len(standin.commits):040x}"
@@ -316,11 +357,35 @@ class HubStandIn:
                     return self._reply(200, {"commitUrl": f"{standin.url}/{repo}/commit/{oid}", "commitOid": oid})
                 self._reply(404, {"error": f"stand-in does not know {path}"})
 
+        from phyassist.hub import frontmatter
+
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
                                        daemon=True)
         self.thread.start()
+
+    def violations(self, repo: str, files: dict[str, bytes]) -> list[str]:
+        """The metadata lines the Hub would refuse in a commit of ``files`` to ``repo``."""
+        from phyassist.hub import frontmatter
+
+        kind, names = self.repos[repo]["type"], sorted({*self.repos[repo]["files"], *files})
+        return [line for name, data in files.items()
+                for line in frontmatter.file_violations(name, data.decode("utf-8", "replace"), kind, names)]
+
+    def add_repo(self, repo: str, files: dict[str, bytes], repo_type: str = "model", tag: str | None = None) -> str:
+        """Put ``repo`` here with ``files`` in one commit (validated like a pushed one); return its sha."""
+        self.repos[repo] = {"payload": {"type": repo_type}, "files": {}, "tags": {}, "head": None, "type": repo_type}
+        bad = self.violations(repo, files)
+        assert not bad, bad
+        self.commits.append({"repo": repo, "lines": [], "files": dict(files)})
+        oid = f"{len(self.commits):040x}"
+        self.repos[repo]["files"].update(files)
+        self.snapshots[oid] = {repo: dict(files)}
+        self.repos[repo]["head"] = oid
+        if tag:
+            self.repos[repo]["tags"][tag] = oid
+        return oid
 
     def close(self):
         if self.thread.is_alive():

@@ -112,7 +112,7 @@ def test_cli_errors_are_one_line(capsys, tmp_path):
 
     assert main(["trian"]) == 2
     assert capsys.readouterr().err.strip() == ("phyassist: error: unknown command 'trian'; expected one of: "
-                                               "data, train, eval, publish, push, export, labels")
+                                               "data, train, eval, publish, push, export, labels, models")
     assert main(["data"]) == 2
     assert capsys.readouterr().err.strip() == "phyassist: error: `phyassist data` needs an action: one of list, prepare, download"
     assert main(["labels"]) == 2

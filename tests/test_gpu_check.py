@@ -18,7 +18,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = REPO / "benchmarks" / "gpu_check"  # a folder with __main__.py: `python benchmarks/gpu_check`
-SECTIONS = ["peak", "qlora", "generation", "bartscore", "space"]
+SECTIONS = ["peak", "qlora", "mixtral", "generation", "bartscore", "space"]
 
 
 def _env(tmp_path: Path) -> dict:
@@ -56,8 +56,8 @@ def test_quick_cpu_run_every_section_ok(quick):
         assert entry["status"] == "ok", (name, entry.get("message"))
         assert entry["seconds"] > 0 and entry["line"]
         assert all(c["passed"] for c in entry["checks"].values()), (name, entry["checks"])
-    assert report["machine"]["device"] == "cpu" and report["summary"] == {"ok": 5, "error": 0, "skipped": 0}
-    assert "summary: 5 ok, 0 error, 0 skipped" in done.stdout
+    assert report["machine"]["device"] == "cpu" and report["summary"] == {"ok": 6, "error": 0, "skipped": 0}
+    assert "summary: 6 ok, 0 error, 0 skipped" in done.stdout
     assert seconds < 120, f"the quick run took {seconds:.0f} s"
 
 
@@ -68,12 +68,13 @@ def test_quick_cpu_run_skips_cuda_only_items_and_never_passes_them(quick):
     assert set(s["qlora"]["skipped_items"]) == {"paged optimizer state", "peak GPU memory"}
     assert "paged-adamw" not in s["qlora"]["figures"]
     runs = s["qlora"]["figures"]
-    for run in ("tiny-mixtral", "tiny-mixtral+experts"):
-        assert "peak_gpu_gib" not in runs[run] and "paged_state_tensors" not in runs[run]
+    assert "peak_gpu_gib" not in runs["tiny-mixtral"] and "paged_state_tensors" not in runs["tiny-mixtral"]
     assert runs["smollm2"]["status"] == "skipped" and "--quick" in runs["smollm2"]["message"]
     assert s["bartscore"]["skipped_items"]["speedup target (>= 3x)"].startswith("skipped: no CUDA")
     assert "speedup" not in s["bartscore"]["targets"]
     assert s["space"]["skipped_items"]["GPU memory"].startswith("skipped: no CUDA")
+    assert s["mixtral"]["skipped_items"] == {"peak GPU memory against the estimate": "skipped: no CUDA"}
+    assert not s["mixtral"]["targets"] and "peak_gpu_gib" not in s["mixtral"]["figures"]["slice"]
     assert not [k for k in s["space"]["figures"] if k.startswith("gpu_mem")]
     for entry in s.values():
         assert all(reason.startswith("skipped: ") for reason in entry["skipped_items"].values())
@@ -84,7 +85,7 @@ def test_quick_cpu_run_figures_are_sane(quick):
     s = quick[0]["sections"]
     peak = s["peak"]["figures"]
     assert peak["bf16_tflops"] > 0 and peak["fp32_tflops"] > 0
-    for name in ("tiny-mixtral", "tiny-mixtral+experts"):
+    for name in ("tiny-mixtral",):
         run = s["qlora"]["figures"][name]
         assert run["status"] == "ok" and run["tokens_per_s"] > 0 and run["tokens"] > 0
         assert math.isfinite(run["loss_first"]) and math.isfinite(run["loss_last"])
@@ -94,13 +95,22 @@ def test_quick_cpu_run_figures_are_sane(quick):
         assert run["activation_checkpointing"] and 0 < run["params_in_4bit_fraction"] < 1
         assert 0 < run["mfu_vs_bf16_peak"]
         assert "gate.weight" in run["lora_targets"]
-    assert "mlp.experts.gate_up_proj" in s["qlora"]["figures"]["tiny-mixtral+experts"]["lora_targets"]
+    refused = s["qlora"]["figures"]["tiny-mixtral+experts"]  # LoRA on 4-bit experts: one line, nothing written
+    assert refused["status"] == "ok" and "lora_target_parameters" in refused["message"]
     assert "Mixtral recipe builds as written (its lora_dropout 0.05)" in s["qlora"]["targets"]  # met or not
     gen = s["generation"]["figures"]
     assert gen["mismatches"] == 0 and gen["empty_outputs"] < gen["rows"]
     assert gen["ours_samples_per_s"] > 0 and gen["baseline_samples_per_s"] > 0
     bart = s["bartscore"]["figures"]
     assert bart["max_abs_diff"] <= 1e-4 and bart["nan_scores"] == 0 and bart["ours_pairs_per_s"] > 0
+    run = s["mixtral"]["figures"]["slice"]
+    assert run["recipe"] == "recipes/mixtral-8x7b-instruct/qlora.yaml" and run["tokens_per_s"] > 0
+    assert run["linear4bit_modules"] > 0 and run["experts4bit_modules"] == 2  # attention and experts in 4 bits
+    assert run["lora_b_changed"].split("/")[0] == run["lora_b_changed"].split("/")[1] != "0"
+    # the 4-bit forward is the dequantized weights' forward, far closer than NF4's own error
+    assert run["forward_rel_diff"] < 0.2 * run["forward_rel_diff_vs_unquantized"]
+    estimate = run["memory_estimate"]  # phyassist.train.memory's, for the run's own config
+    assert 0 < estimate["base_gib"] < estimate["total_gib"] and estimate["optimizer_gib"] > 0
     space = s["space"]["figures"]
     assert space["adapters"] == 5 and space["quantized_4bit"] and space["linear4bit_modules"] > 0
     assert space["switch_median_us"] > 0 and len(space["replies"]) == 6
@@ -121,13 +131,37 @@ def test_spent_budget_skips_every_section_with_the_reason(tmp_path):
     report = json.loads((tmp_path / "r.json").read_text())
     for entry in report["sections"].values():
         assert entry["status"] == "skipped" and "time budget was spent" in entry["message"]
-    assert "summary: 0 ok, 0 error, 5 skipped" in done.stdout
+    assert "summary: 0 ok, 0 error, 6 skipped" in done.stdout
+
+
+def test_without_cuda_a_full_run_skips_the_real_width_mixtral_slice_with_the_reason(tmp_path):
+    done = _run(["--sections", "mixtral", "--device", "cpu", "--out", str(tmp_path / "r.json")], tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    entry = json.loads((tmp_path / "r.json").read_text())["sections"]["mixtral"]
+    assert entry["status"] == "skipped" and entry["message"] == (
+        "skipped: no CUDA; the Mixtral slice at real width (2 layers, hidden 4096, 8 experts of 14,336) runs on a "
+        "GPU (--quick runs it at a tiny width)")
+    assert "summary: 0 ok, 0 error, 1 skipped" in done.stdout
+
+
+def test_the_real_width_slice_is_mixtral_8x7b_but_its_depth(gpu_check):
+    """The slice's shape is Mixtral-8x7B's (transformers' MixtralConfig defaults) at 2 of its 32 layers."""
+    from transformers import MixtralConfig
+
+    SCALES = gpu_check.SCALES
+    shape = SCALES["cuda"]["slice"]["shape"]
+    full = MixtralConfig()
+    assert {k: v for k, v in shape.items() if k != "num_hidden_layers"} == {k: getattr(full, k) for k in shape
+                                                                            if k != "num_hidden_layers"}
+    assert shape["num_hidden_layers"] == 2 and full.num_hidden_layers == 32
+    assert SCALES["cpu"]["slice"] is None and SCALES["quick"]["slice"]["shape"]["num_local_experts"] == 8
 
 
 def test_unknown_section_is_one_line(tmp_path):
     done = _run(["--sections", "peak,warp", "--out", str(tmp_path / "r.json")], tmp_path)
     assert done.returncode == 2
-    assert "error: --sections: unknown warp; expected some of peak, qlora, generation, bartscore, space" in done.stderr
+    assert ("error: --sections: unknown warp; expected some of peak, qlora, mixtral, generation, bartscore, space"
+            in done.stderr)
     assert not (tmp_path / "r.json").exists()
 
 
@@ -141,7 +175,8 @@ def gpu_check(monkeypatch):
         monkeypatch.delitem(sys.modules, name)
     harness = importlib.import_module("gpu_check.harness")
     data = importlib.import_module("gpu_check.data")
-    yield SimpleNamespace(NEEDS=harness.NEEDS, run=harness.run, find_data=data.find_data)
+    context = importlib.import_module("gpu_check.context")
+    yield SimpleNamespace(NEEDS=harness.NEEDS, run=harness.run, find_data=data.find_data, SCALES=context.SCALES)
     for name in [m for m in sys.modules if m == "gpu_check" or m.startswith("gpu_check.")]:
         del sys.modules[name]
 

@@ -64,6 +64,16 @@ def test_bnb_config_rejects_unknown_quantization():
     assert models.bnb_config("nf4").bnb_4bit_quant_type == "nf4"
 
 
+def test_4bit_without_bitsandbytes_is_one_line(monkeypatch):
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a, **k: None if name == "bitsandbytes" else real(name, *a, **k))
+    with pytest.raises(UserError) as info:
+        models.bnb_config("nf4")
+    assert str(info.value) == ("`quantization` 'nf4' needs the bitsandbytes package; install it with: pip install "
+                               "bitsandbytes (or set `quantization: none` for a 16-bit base)")
+
+
 def test_embedded_tokenizer_pad_is_not_eos_and_has_template(smol_tokenizer):
     assert smol_tokenizer.pad_token_id != smol_tokenizer.eos_token_id
     assert smol_tokenizer.eos_token == "<|im_end|>"
@@ -100,3 +110,27 @@ def test_embedded_default_loads_from_clean_cache_and_generates(tmp_path, monkeyp
     assert tok.decode(new, skip_special_tokens=True).strip()
     # The second load reads the converted copy instead of converting again.
     assert models.embedded_model_dir() == converted[0]
+
+
+def test_mixtral_config_ships_as_package_data_and_reads_offline(smol_dir, tiny_llama_dir):
+    """``base_config_file``: the shipped Mixtral config (matched by pyproject's package-data patterns, as the wheel
+    build globs them), the embedded model's folder, a local folder; no weights and no Hub for any of them."""
+    import tomllib
+    from pathlib import Path
+
+    from transformers import AutoConfig
+
+    repo = Path(__file__).resolve().parents[1]
+    path = models.base_config_file(PRESETS["mixtral-8x7b-instruct"])
+    package_data = tomllib.loads((repo / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    assert any(path.resolve() in set((repo / "phyassist").glob(p)) for p in package_data["phyassist"])
+    config = AutoConfig.from_pretrained(path)
+    assert (config.model_type, config.hidden_size, config.intermediate_size, config.num_hidden_layers) == (
+        "mixtral", 4096, 14336, 32)
+    assert (config.num_attention_heads, config.num_key_value_heads, config.num_local_experts,
+            config.num_experts_per_tok, config.vocab_size) == (32, 8, 8, 2, 32000)
+    assert (config.rope_parameters["rope_theta"], config.max_position_embeddings, config.sliding_window,
+            config.rms_norm_eps, config.tie_word_embeddings, str(config.dtype)) == (
+        1e6, 32768, None, 1e-5, False, "torch.bfloat16")
+    assert models.base_config_file(PRESETS["smollm2-135m-instruct"]) == smol_dir / "config.json"
+    assert models.base_config_file(resolve_base(str(tiny_llama_dir))) == tiny_llama_dir / "config.json"

@@ -106,7 +106,10 @@ def test_wheel_ships_recipes_and_card_templates(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     shipped = {f"phyassist/recipes/{p.relative_to(REPO / 'recipes').as_posix()}" for p in (REPO / "recipes").rglob("*.yaml")}
     shipped |= {f"phyassist/model_cards/{p.name}" for p in (REPO / "model_cards").glob("*.md")}
-    shipped |= {"phyassist/serve/safety/crisis_model.npz", "phyassist/data/checksums.json"}
+    shipped |= {"phyassist/serve/safety/crisis_model.npz", "phyassist/serve/safety/concepts.txt",
+                "phyassist/data/checksums.json"}
+    shipped |= {f"phyassist/{p.relative_to(REPO / 'phyassist').as_posix()}"
+                for p in (REPO / "phyassist" / "base_configs").rglob("config.json")}
     assert shipped and shipped <= names, shipped - names
 
 
@@ -231,11 +234,12 @@ def test_light_install_runs_data_and_names_the_missing_extra(light_venv, data_di
 
 
 def _config_classes():
-    """Every command's config dataclass (``train`` and ``publish`` parse trl's SFTConfig, which needs transformers)."""
+    """Every command's config dataclass (``train``, ``publish`` and ``models`` parse trl's SFTConfig, which needs
+    transformers)."""
     from phyassist.cli import COMMANDS, _load
 
     for command, (config, main, _) in COMMANDS.items():
-        if command in ("train", "publish"):
+        if command in ("train", "publish", "models"):
             continue
         if main is None:  # a command with actions
             yield from (cls for cls, _ in _load(config).values())

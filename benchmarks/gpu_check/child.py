@@ -14,6 +14,7 @@ from phyassist.io import write_json
 from .bartscore import section_bartscore
 from .context import MIN_LEFT_S, Context, one_line
 from .generation import section_generation
+from .mixtral import section_mixtral
 from .peak import section_peak
 from .qlora import section_qlora
 from .report import skip
@@ -22,7 +23,8 @@ from .space import section_space
 logger = logging.getLogger("gpu_check")
 
 
-SECTION_FUNCS = {"peak": section_peak, "qlora": section_qlora, "generation": section_generation,
+SECTION_FUNCS = {"peak": section_peak, "qlora": section_qlora, "mixtral": section_mixtral,
+                 "generation": section_generation,
                  "bartscore": section_bartscore, "space": section_space}
 
 
@@ -55,7 +57,9 @@ def child_main(args) -> int:
             entry = {"status": "error" if failed else "ok", "line": res.line, "figures": res.figures,
                      "checks": res.checks, "targets": res.targets, "skipped_items": res.skipped_items,
                      "notes": res.notes}
-            if failed:
+            if res.skipped:  # the section does not run on this machine, and says why
+                entry = skip(res.skipped)
+            elif failed:
                 entry["message"] = "check failed: " + "; ".join(
                     k + (f" ({res.checks[k]['detail']})" if "detail" in res.checks[k] else "") for k in failed)
         except Exception as e:  # noqa: BLE001 - each section fails on its own

@@ -15,6 +15,17 @@ from types import SimpleNamespace
 REPO = Path(__file__).resolve().parents[2]
 
 
+# The mixtral section's slice of Mixtral-8x7B: its real width (hidden 4096, 8 experts of 14,336, 32 heads over
+# 8 KV heads, vocabulary 32,000) at 2 of its 32 layers; "quick" keeps the layout at a tiny width. None: skipped.
+SLICE_REAL = {"shape": {"hidden_size": 4096, "intermediate_size": 14336, "num_hidden_layers": 2,
+                        "num_attention_heads": 32, "num_key_value_heads": 8, "num_local_experts": 8,
+                        "num_experts_per_tok": 2, "vocab_size": 32000},  # MixtralConfig's defaults but the depth
+              "steps": 6, "batch": 4, "max_chars": None, "compare_tokens": 128}
+SLICE_TINY = {"shape": {"hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 4,
+                        "num_key_value_heads": 2, "num_local_experts": 8, "num_experts_per_tok": 2,
+                        "max_position_embeddings": 4096},
+              "steps": 2, "batch": 2, "max_chars": 600, "compare_tokens": 16}
+
 # Sizes per scale. "quick" is CI's (any device, tiny models only); "cpu" and "cuda" are full runs. The
 # tiny Mixtral keeps the production architecture (router `gate`, 4 fused experts, top-2).
 SCALES = {
@@ -22,18 +33,18 @@ SCALES = {
               "mixtral": {"hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2,
                           "num_attention_heads": 4, "num_key_value_heads": 2},
               "gen_rows": 4, "gen_batch": 4, "new_tokens": 8, "pairs": 16, "bart": (64, 2, 4, 128), "bart_vocab": None,
-              "space_tokens": 4, "switches": 50},
+              "space_tokens": 4, "switches": 50, "slice": SLICE_TINY},
     "cpu": {"matmul": (1024,), "reps": 5, "vocab": 2048, "steps": 4, "batch": 2, "max_chars": 900, "smollm2": True,
             "mixtral": {"hidden_size": 256, "intermediate_size": 512, "num_hidden_layers": 2,
                         "num_attention_heads": 8, "num_key_value_heads": 4},
             "gen_rows": 8, "gen_batch": 8, "new_tokens": 24, "pairs": 32, "bart": (256, 3, 4, 1024), "bart_vocab": None,
-            "space_tokens": 16, "switches": 200},
+            "space_tokens": 16, "switches": 200, "slice": None},
     # bart-base as in bartscore_bench.py, with BART's own vocabulary size for the head's cost
     "cuda": {"matmul": (4096, 8192), "reps": 20, "vocab": 8192, "steps": 12, "batch": 16, "max_chars": None,
              "smollm2": True, "mixtral": {"hidden_size": 1024, "intermediate_size": 2048, "num_hidden_layers": 4,
                                           "num_attention_heads": 16, "num_key_value_heads": 8},
              "gen_rows": 24, "gen_batch": 8, "new_tokens": 48, "pairs": 256, "bart": (768, 6, 12, 3072),
-             "bart_vocab": 50265, "space_tokens": 32, "switches": 200},
+             "bart_vocab": 50265, "space_tokens": 32, "switches": 200, "slice": SLICE_REAL},
 }
 MIN_LEFT_S = 10  # a section is not started with less budget than this left
 
@@ -218,11 +229,13 @@ def one_line(e: BaseException) -> str:
 
 class Result:
     """What a section reports: figures, correctness checks (a failed one makes the section an error),
-    performance targets (recorded as met or not), CUDA-only items skipped here, and a one-line summary."""
+    performance targets (recorded as met or not), CUDA-only items skipped here, and a one-line summary;
+    ``skipped``: why the whole section did not run here (its status is then "skipped")."""
 
     def __init__(self):
         self.figures, self.checks, self.targets, self.skipped_items, self.notes = {}, {}, {}, {}, []
         self.line = ""
+        self.skipped: str | None = None
 
     def check(self, name: str, ok: bool, detail=None):
         self.checks[name] = {"passed": bool(ok), **({"detail": detail} if detail is not None else {})}

@@ -26,11 +26,12 @@ from .process import GRACE_S, child_env, death_message, run_child
 from .report import format_table, now_iso, skip
 
 
-SECTIONS = ("peak", "qlora", "generation", "bartscore", "space")
+SECTIONS = ("peak", "qlora", "mixtral", "generation", "bartscore", "space")
 _MODELS = ["torch", "transformers", "tokenizers", "safetensors", "jinja2"]
 NEEDS = {  # import names; pip names differ only for yaml
     "peak": ["torch"],
     "qlora": _MODELS + ["peft", "trl", "accelerate", "bitsandbytes", "datasets", "yaml"],
+    "mixtral": _MODELS + ["peft", "trl", "accelerate", "bitsandbytes", "datasets", "yaml"],
     "generation": _MODELS + ["tqdm"],
     "bartscore": _MODELS,
     "space": _MODELS + ["peft", "accelerate", "bitsandbytes", "yaml"],

@@ -1,23 +1,27 @@
 """IMHI: weighted F1 of labels inferred from mental-health explanations, the explanations' ROUGE-L and
 explained rate, plus optional BARTScore."""
+# ruff: noqa: E501
+# (evaluate reads each import's `# From:` comment to the end of its line, so those lines stay whole)
 
 import datasets
 import evaluate
 
-# evaluate.load reads these imports and, if phyassist is missing, says to `pip install phyassist[metric]`
-from phyassist.citations import BIBTEX  # From: phyassist[metric]
-from phyassist.data.tasks import get_task  # From: phyassist[metric]
-from phyassist.errors import UserError  # From: phyassist[metric]
-from phyassist.evaluation.labels import (  # From: phyassist[metric]
+# evaluate.load reads these imports and, if phyassist is missing, prints the `# From:` text as the pip command:
+# phyassist is not on PyPI, so it is the wheel push_metric.py puts in this Space (phyassist.hub.metric.requirement)
+from phyassist.citations import BIBTEX  # From: "phyassist[metric] @ https://huggingface.co/spaces/phyassist/imhi/resolve/main/phyassist-0.1.0-py3-none-any.whl"
+from phyassist.data.tasks import get_task  # From: "phyassist[metric] @ https://huggingface.co/spaces/phyassist/imhi/resolve/main/phyassist-0.1.0-py3-none-any.whl"
+from phyassist.errors import UserError  # From: "phyassist[metric] @ https://huggingface.co/spaces/phyassist/imhi/resolve/main/phyassist-0.1.0-py3-none-any.whl"
+from phyassist.evaluation.labels import (  # From: "phyassist[metric] @ https://huggingface.co/spaces/phyassist/imhi/resolve/main/phyassist-0.1.0-py3-none-any.whl"
     ClassifiersNotFound,
     find_classifiers,
     make_labeler,
     parse_label,
 )
-from phyassist.evaluation.explanation import explanation_scores  # From: phyassist[metric]
-from phyassist.evaluation.scores import classification_scores  # From: phyassist[metric]
+from phyassist.evaluation.explanation import explanation_scores  # From: "phyassist[metric] @ https://huggingface.co/spaces/phyassist/imhi/resolve/main/phyassist-0.1.0-py3-none-any.whl"
+from phyassist.evaluation.scores import classification_scores  # From: "phyassist[metric] @ https://huggingface.co/spaces/phyassist/imhi/resolve/main/phyassist-0.1.0-py3-none-any.whl"
 
 _CITATION = BIBTEX["yang2024mentallama"] + "\n"
+BARTSCORE_PACKAGES = '"torch>=2.4,<2.15" "transformers>=5.0,<6"'  # pyproject.toml's bartscore extra
 
 _DESCRIPTION = """\
 The IMHI benchmark (MentalLLaMA) scores a model's free-text answers to mental-health questions about
@@ -131,7 +135,8 @@ class Imhi(evaluate.Metric):
             try:
                 scorer = BARTScorer(bart_checkpoint)
             except ModuleNotFoundError as e:
-                raise UserError(f"bart_score=True needs the 'bartscore' extra: pip install 'phyassist[bartscore]' "
-                                f"(missing {e.name!r})") from None
+                # the 'bartscore' extra's packages, by their PyPI names (phyassist itself is not on PyPI)
+                raise UserError("bart_score=True needs torch and transformers (phyassist's 'bartscore' extra): "
+                                f"pip install {BARTSCORE_PACKAGES} (missing {e.name!r})") from None
             out["bart_score"] = mean(scorer.score(list(predictions), list(references)))
         return out

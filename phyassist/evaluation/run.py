@@ -159,9 +159,13 @@ def load_for_eval(cfg: EvalConfig, device_map=None):
         if torch.cuda.is_available():  # a full-precision base loads on the CPU; generate on the GPU
             model = model.to("cuda")
     if cfg.adapter:
-        from peft import PeftModel
+        from peft import PeftConfig, PeftModel
+
+        from ..experts4bit import refuse_lora_on_4bit_experts
 
         try:
+            targets = getattr(PeftConfig.from_pretrained(cfg.adapter), "target_parameters", None)
+            refuse_lora_on_4bit_experts(model, targets, "target_parameters", fix="evaluate this adapter on a 16-bit base")
             model = PeftModel.from_pretrained(model, cfg.adapter)
         except (OSError, ValueError) as e:
             raise UserError(f"cannot load adapter {cfg.adapter!r} on {preset.hub_id}: {str(e).splitlines()[0]}") from None

@@ -1,12 +1,14 @@
-"""The IMHI test sets as a Hub benchmark dataset: staged folder, dataset card, ``eval.yaml``, push.
+"""The IMHI release as a Hub benchmark dataset: staged folder, dataset card, ``eval.yaml``, push.
 
 ``stage_benchmark(root, dest)`` copies the release's test files byte for byte (sha256-checked against
 the pinned MentalLLaMA commit) to ``data/<task>/<split>.csv``: one config per IMHI task, splits
-``test`` (instruction), ``test_complete`` and ``test_expert``. It writes a dataset card
-(``model_cards/benchmark.md``) whose ``configs:`` name those files and an ``eval.yaml`` that declares
-one leaderboard task per task, split and metric (``task_id``). Model cards point their
-``.eval_results`` at ``IMHI_DATASET`` at the tag ``IMHI_REVISION``, which ``main``
-(``scripts/push_benchmark.py``) gives the pushed commit.
+``test`` (instruction), ``test_complete`` and ``test_expert``, and for the tasks with training data the
+instruction ``train`` and ``validation`` files, so adapter cards can name what they trained on by Hub id
+(MIT, as the release). It writes a dataset card (``model_cards/benchmark.md``) whose ``configs:`` name
+those files and an ``eval.yaml`` that declares ``EVALUATION_FRAMEWORK`` and one leaderboard task per task,
+test split and metric (``task_id``). Model cards point their ``.eval_results`` at ``IMHI_DATASET`` at the
+commit the tag ``IMHI_REVISION`` names (``resolve_revision``), which ``main`` (``scripts/push_benchmark.py``)
+gives the pushed commit.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from ..data.loading import data_dir, imhi_path, required_columns
 from ..data.tasks import TASKS, split_file
 from ..errors import UserError
 from ..io import atomic_dir, read_csv
+from .frontmatter import framework_registered
 from .naming import ORG
 from .push import check_no_tokens, check_repo_id, get_token, push_folder
 from .templates import render
@@ -35,9 +38,21 @@ MENTALLLAMA_URL = "https://github.com/SteveKGYang/MentalLLaMA"
 # dataset split -> (variant, test set) of phyassist.data.tasks: the release's three test files per task
 SPLITS = {"test": ("instruction", "instruction"), "test_complete": ("complete", "instruction"),
           "test_expert": ("instruction", "expert")}
+# dataset split -> the release's split of phyassist.data.tasks: the instruction training files, where a task has them
+# (their columns are the test files'; the completion variant's train files have others, so they stay out)
+TRAIN_SPLITS = {"train": "train", "validation": "validation"}
 SPLIT_NAMES = {"test": "instruction test set (ChatGPT-written gold explanations)",
                "test_complete": "completion test set (the instruction set's posts as completion prompts)",
                "test_expert": "expert test set (gold explanations written by domain experts)"}
+# eval.yaml's `evaluation_framework` (required, hub-docs docs/hub/eval-results.md). The Hub takes only the ids
+# of huggingface.js packages/tasks/src/eval.ts and this one is not there yet: until it is, the Hub shows no
+# leaderboard for IMHI (an unregistered id fails the Hub's eval.yaml check, huggingface.js pull request #2096,
+# though the file is kept: #2174 registered a framework its dataset already named).
+EVALUATION_FRAMEWORK = "phyassist"
+FRAMEWORK_URL = "https://github.com/huggingface/huggingface.js/blob/main/packages/tasks/src/eval.ts"
+REGISTRATION = (f"registering `{EVALUATION_FRAMEWORK}` takes a pull request adding it to EVALUATION_FRAMEWORKS in "
+                f"{FRAMEWORK_URL}, then asking Hugging Face to add the benchmark to its allow-list "
+                "(https://huggingface.co/docs/hub/eval-results#registering-a-benchmark)")
 # leaderboard metrics, results.json key -> what the value is; the first is each task's headline
 LEADERBOARD_METRICS = {"weighted_f1": "weighted F1", "accuracy": "accuracy"}
 COLUMNS = required_columns("test", "instruction")  # ("query", "gpt-3.5-turbo") in every test file
@@ -64,7 +79,10 @@ def task_id(task: str, split: str, metric: str) -> str:
 
 
 def release_path(task: str, split: str) -> str:
-    """The file's path in the MentalLLaMA release, e.g. ``test_data/test_instruction/DR.csv``."""
+    """The file's path in the MentalLLaMA release, e.g. ``test_data/test_instruction/DR.csv`` or (``train``)
+    ``train_data/instruction_data/DR/train.csv``."""
+    if split in TRAIN_SPLITS:
+        return split_file(TASKS[task], TRAIN_SPLITS[split], "instruction")
     variant, test_set = SPLITS[split]
     return split_file(TASKS[task], "test", variant, test_set)
 
@@ -110,8 +128,8 @@ def eval_yaml(files: list[StagedFile]) -> str:
         "# IMHI as a Hugging Face benchmark, written by phyassist.hub.benchmark. One leaderboard task per",
         "# IMHI task, test split and metric; every score is in percent (0-100), higher is better, computed by",
         f"# the `imhi` evaluate module ({METRIC_URL}): the label stated or explained in the",
-        "# generated answer is inferred and compared with the gold label. No `evaluation_framework`: the Hub",
-        "# accepts only frameworks from its own list, and this metric is none of them.",
+        "# generated answer is inferred and compared with the gold label. The Hub lists the scores once",
+        f"# `{EVALUATION_FRAMEWORK}` is registered: {REGISTRATION}.",
         "name: IMHI",
         "description: >",
         "  IMHI (Interpretable Mental Health Instruction) test sets from MentalLLaMA: Reddit and Twitter",
@@ -120,9 +138,12 @@ def eval_yaml(files: list[StagedFile]) -> str:
         "  label and explains it. A model answers each query; the score is the weighted F1 (or accuracy)",
         "  of the labels inferred from its answers. Configs are the IMHI tasks; splits test (ChatGPT-written",
         "  gold explanations), test_complete (completion prompts) and test_expert (expert-written).",
+        f"evaluation_framework: {EVALUATION_FRAMEWORK}",
         "tasks:",
     ]
     for f in files:
+        if f.split not in SPLITS:
+            continue  # train and validation: no leaderboard
         lines.append(f"  # {f.task}: {TASKS[f.task].description}; {SPLIT_NAMES[f.split]}, {f.rows} rows")
         for metric, what in LEADERBOARD_METRICS.items():
             tid = task_id(f.task, f.split, metric)
@@ -147,20 +168,22 @@ def dataset_card(files: list[StagedFile], missing: list[tuple[str, str, str]], *
     for f in files:
         configs.setdefault(f.task, []).append({"split": f.split, "path": f.path})
     data = DatasetCardData(
-        license="mit", language=["en"], pretty_name="IMHI (MentalLLaMA) test sets",
+        license="mit", language=["en"], pretty_name="IMHI (MentalLLaMA)",
         task_categories=["text-classification", "text-generation"], size_categories=[_size_category(
             sum(f.rows for f in files))], tags=["mental-health", "imhi", "benchmark", "explainability", "reddit"],
         configs=[{"config_name": task, "data_files": splits} for task, splits in configs.items()],
     )
     table = [{"task": f.task, "split": f.split, "rows": f.rows, "source": f.source, "sha256": f.sha256[:16],
               "pinned": "yes" if f.pinned else "no" if f.pinned is False else "unknown"} for f in files]
-    first = files[0] if files else None
+    first = next((f for f in files if f.split in SPLITS), None)
     return str(render(
         DatasetCard, data, "benchmark.md", files=table, total_rows=sum(f.rows for f in files),
         missing=[{"task": t, "split": split, "release_file": release_path(t, split)} for t, split, _ in missing],
         all_pinned=all(f.pinned for f in files), repo_id=repo_id, revision=revision,
         example_id=task_id(first.task, first.split, "weighted_f1") if first else "MultiWD",
-        mentalllama_url=MENTALLLAMA_URL, metric_url=METRIC_URL, imhi_commit=IMHI_COMMIT))
+        mentalllama_url=MENTALLLAMA_URL, metric_url=METRIC_URL, imhi_commit=IMHI_COMMIT,
+        framework=EVALUATION_FRAMEWORK, framework_registered=framework_registered(EVALUATION_FRAMEWORK),
+        registration=REGISTRATION, train_tasks=[t for t, task in TASKS.items() if task.has_train]))
 
 
 def stage_benchmark(root: str | Path | None = None, dest: str | Path = "outputs/imhi-benchmark", *,
@@ -175,12 +198,13 @@ def stage_benchmark(root: str | Path | None = None, dest: str | Path = "outputs/
     dest = Path(dest)
     with atomic_dir(dest) as tmp:
         for task in TASKS:
-            for split, (variant, test_set) in SPLITS.items():
-                src = imhi_path(task, "test", variant, test_set=test_set, root=root)
+            for split in [*SPLITS, *(TRAIN_SPLITS if TASKS[task].has_train else ())]:
+                variant, test_set = SPLITS.get(split, ("instruction", "instruction"))
+                src = imhi_path(task, TRAIN_SPLITS.get(split, "test"), variant, test_set=test_set, root=root)
                 if not src.exists():
                     missing.append((task, split, str(src)))
                     continue
-                rows = len(read_csv(src, required=COLUMNS))  # a broken or foreign file stops here
+                rows = len(read_csv(src, required=COLUMNS))  # a broken or foreign file stops here (train/val too)
                 raw = src.read_bytes()
                 digest = hashlib.sha256(raw).hexdigest()
                 known = pinned.get(f"imhi/{release_path(task, split)}")
@@ -221,6 +245,43 @@ class BenchmarkPushConfig:
             raise UserError("`tag` must not be empty; it is the revision model cards pin")
 
 
+def framework_note() -> str | None:
+    """One line while ``EVALUATION_FRAMEWORK`` is not in the Hub's list: no scores on the Hub yet, and why."""
+    if framework_registered(EVALUATION_FRAMEWORK):
+        return None
+    return (f"The Hub will not show IMHI scores yet: evaluation_framework `{EVALUATION_FRAMEWORK}` is not in its "
+            f"list; {REGISTRATION}.")
+
+
+@dataclass(frozen=True)
+class Revision:
+    """What model cards pin: the benchmark commit ``sha`` when it resolved, else the ``tag`` alone."""
+
+    tag: str
+    sha: str | None = None
+
+    @property
+    def revision(self) -> str:
+        return self.sha or self.tag
+
+    @property
+    def note(self) -> str | None:
+        return f"{IMHI_DATASET.split('/')[-1]} tag {self.tag}" if self.sha else None
+
+
+def resolve_revision(repo_id: str = IMHI_DATASET, tag: str = IMHI_REVISION, endpoint: str | None = None) -> Revision:
+    """The commit ``tag`` names in the benchmark dataset (``HfApi.dataset_info(...).sha``); the tag alone when it
+    cannot be resolved (offline, not pushed yet, no network), which is logged."""
+    from huggingface_hub import HfApi
+
+    try:
+        sha = HfApi(endpoint=endpoint).dataset_info(repo_id, revision=tag).sha
+    except Exception as e:  # offline mode, not found, no network: the tag still names the revision
+        logger.info("Benchmark revision %s@%s not resolved (%s); cards pin the tag", repo_id, tag, type(e).__name__)
+        return Revision(tag)
+    return Revision(tag, sha)
+
+
 def summary(staged: StagedBenchmark) -> str:
     """The staged files as a table a person can read, and what was skipped."""
     lines = [f"{'config':<11} {'split':<14} {'rows':>6}  pinned", *(
@@ -240,6 +301,8 @@ def main(cfg: BenchmarkPushConfig) -> int:
     logger.info("Config: %s", cfg)
     staged = stage_benchmark(cfg.data_dir, cfg.output_dir, repo_id=cfg.repo_id, revision=cfg.tag)
     print(summary(staged))
+    if framework_note():
+        print(framework_note())
     token = get_token()
     reason = ("--dry-run" if cfg.dry_run else "no Hugging Face token (set HF_TOKEN or run `hf auth login`)"
               if not token else "HF_HUB_OFFLINE is set" if constants.is_offline_mode() else "")

@@ -2,14 +2,17 @@
 
 ``build_card(adapter_dir, base_results, adapter_results, repo_id=...)`` renders the ``adapter.md``
 template (``templates.render``) through huggingface_hub's ``ModelCard.from_template`` with a
-``ModelCardData`` whose ``base_model`` is the base's Hub id (never a local path), whose license comes
-from the base preset and whose ``model-index`` holds weighted F1, accuracy, ROUGE-L and (where computed)
-BARTScore per IMHI task. The body shows both axes (the label: weighted F1; the explanation: ROUGE-L,
-explained rate, BARTScore), says in words per task and axis how the adapter compares with its base, and
-describes what the adapter answers from its measured explained rate (``behaviour``).
+``ModelCardData`` whose ``base_model`` is the base's Hub id (never a local path), whose license is the base's
+(``licenses``: a preset's declared one or the base's own card; left out, and said, when unknown), whose
+``datasets`` are the Hub ids of the training data (never the test sets) and whose ``model-index`` holds
+weighted F1, accuracy, ROUGE-L and (where computed) BARTScore per IMHI task. The body shows both axes (the
+label: weighted F1; the explanation: ROUGE-L, explained rate, BARTScore), says in words per task and axis how
+the adapter compares with its base, and describes what the adapter answers from its measured explained rate (``behaviour``).
 ``eval_result_entries`` gives weighted F1 and accuracy in the newer ``.eval_results/*.yaml`` format, as
-tasks of the benchmark dataset ``phyassist/IMHI`` (``phyassist.hub.benchmark``) at its pinned revision. ``validate_card`` reloads a written card and
-checks that the metadata parses and the scores round-trip. The F1 chart it embeds is ``phyassist.evaluation.report``'s.
+tasks of the benchmark dataset ``phyassist/IMHI`` (``phyassist.hub.benchmark``) at its pinned revision: the
+commit sha its tag names when that resolves (the tag goes to ``notes``), else the tag. ``validate_card`` reloads a
+written card and checks that the metadata parses, follows the Hub's rules (``frontmatter``) and the scores
+round-trip. The F1 chart it embeds is ``phyassist.evaluation.report``'s.
 """
 
 from __future__ import annotations
@@ -22,7 +25,10 @@ from ..errors import UserError
 from ..evaluation.bootstrap import compare_runs
 from ..evaluation.report import AXES, TEST_SET_NAMES, interval, label_source, sample_description
 from ..models import resolve_base
-from .benchmark import IMHI_DATASET, IMHI_REVISION, LEADERBOARD_METRICS, METRIC_URL, in_release, split_name, task_id
+from .benchmark import (IMHI_DATASET, IMHI_REVISION, LEADERBOARD_METRICS, METRIC_URL, Revision, in_release,
+                        resolve_revision, split_name, task_id)
+from .frontmatter import model_violations
+from .licenses import BaseLicense, preset_license
 from .templates import render
 
 COUNSEL_CHAT_DATASET = "nbertagnolli/counsel-chat"  # counsel-chat's Hub dataset id
@@ -62,10 +68,12 @@ def _split(results: dict) -> str:
     return split_name(results.get("variant", "instruction"), results.get("test_set", "instruction"))
 
 
-def eval_results(results: dict):
-    """``EvalResult`` objects (model-index) for every task and metric present in a results.json dict."""
+def eval_results(results: dict, revision: Revision | None = None):
+    """``EvalResult`` objects (model-index) for every task and metric present in a results.json dict, at the
+    benchmark ``revision`` (default: the tag, unresolved)."""
     from huggingface_hub import EvalResult
 
+    revision = revision or Revision(IMHI_REVISION)
     out = []
     suffix = {"test_expert": " (expert explanations)",
               "test_complete": " (completion prompts)"}.get(_split(results), "")
@@ -76,7 +84,7 @@ def eval_results(results: dict):
             out.append(EvalResult(
                 task_type=TASK_TYPE, task_name="Mental health analysis", dataset_type=IMHI_DATASET,
                 dataset_name=f"IMHI {task}{suffix}", dataset_config=task,
-                dataset_split=_split(results), dataset_revision=IMHI_REVISION,
+                dataset_split=_split(results), dataset_revision=revision.revision,
                 metric_type=metric_type, metric_name=metric_name, metric_args=args, metric_value=scores[key],
                 source_name=METRIC_SOURCE, source_url=METRIC_URL,
             ))
@@ -93,39 +101,43 @@ def scores_from_eval_results(results) -> dict[str, dict[str, float]]:
     return out
 
 
-def eval_result_entries(results: dict, date: str | None = None):
-    """Weighted F1 and accuracy as ``EvalResultEntry`` objects for ``.eval_results/imhi.yaml``: tasks of
-    the benchmark dataset (``benchmark.task_id``) at its pinned revision. BARTScore stays in the
-    model-index only (it depends on the scoring checkpoint, so it is no leaderboard task), and so do
-    splits the release does not have (swmh's instruction and completion test sets)."""
+def eval_result_entries(results: dict, date: str | None = None, revision: Revision | None = None):
+    """Weighted F1 and accuracy as ``EvalResultEntry`` objects for ``.eval_results/imhi.yaml``: tasks of the
+    benchmark dataset (``benchmark.task_id``) at ``revision`` (a commit sha, its tag in ``notes``; default: the
+    tag). BARTScore (it depends on the scoring checkpoint) and splits the release lacks (swmh's instruction and
+    completion test sets) stay in the model-index only."""
     from huggingface_hub import EvalResultEntry
 
     split = _split(results)
+    revision = revision or Revision(IMHI_REVISION)
+    tag = f", {revision.note}" if revision.note else ""
     return [
         EvalResultEntry(dataset_id=IMHI_DATASET, task_id=task_id(task, split, key), value=scores[key],
-                        dataset_revision=IMHI_REVISION, date=date, source_url=METRIC_URL, source_name=METRIC_SOURCE,
+                        dataset_revision=revision.revision, date=date, source_url=METRIC_URL, source_name=METRIC_SOURCE,
                         notes=f"{METRICS[key][1]} (%), {results.get('variant', 'instruction')} variant, split {split}, "
-                              f"{scores.get('n', '?')} examples, labels: {label_source(scores)}")
+                              f"{scores.get('n', '?')} examples, labels: {label_source(scores)}{tag}")
         for task, scores in results.get("tasks", {}).items() if in_release(task, split)
         for key in LEADERBOARD_METRICS if _finite(scores.get(key))
     ]
 
 
 def hub_datasets(dataset: str) -> list[str]:
-    """The card's ``datasets:``, as Hub ids: the IMHI benchmark (every adapter is scored on it), plus
-    counsel-chat when the training data include it (``counsel-chat`` itself or the ``all`` mixture)."""
-    from ..data.loading import COUNSEL_CHAT, DATASETS
+    """The card's ``datasets:``: Hub ids of the data the adapter was trained on, never the test sets it is scored
+    on (those are the model-index's and ``.eval_results``'). IMHI training tasks are the ``train`` and
+    ``validation`` splits of the benchmark dataset (``benchmark.TRAIN_SPLITS``); counsel-chat is its own id."""
+    from ..data.loading import COUNSEL_CHAT, resolve_dataset
 
-    spec = next((s for name, s in DATASETS.items() if name.lower() == dataset.lower()), None)
-    counsel = COUNSEL_CHAT in spec.components if spec else COUNSEL_CHAT in dataset.lower()
-    return [IMHI_DATASET] + ([COUNSEL_CHAT_DATASET] if counsel else [])
+    components = resolve_dataset(dataset).components
+    return ([IMHI_DATASET] if any(c != COUNSEL_CHAT for c in components) else []) + (
+        [COUNSEL_CHAT_DATASET] if COUNSEL_CHAT in components else [])
 
 
-def eval_results_yaml(results: dict, date: str | None = None) -> str:
+def eval_results_yaml(results: dict, date: str | None = None, revision: Revision | None = None) -> str:
     import yaml
     from huggingface_hub import eval_result_entries_to_yaml
 
-    return yaml.safe_dump(eval_result_entries_to_yaml(eval_result_entries(results, date)), sort_keys=False)
+    entries = eval_result_entries(results, date, revision)
+    return yaml.safe_dump(eval_result_entries_to_yaml(entries), sort_keys=False)
 
 
 def base_preset(adapter_config: dict):
@@ -235,9 +247,12 @@ def _comparison_rows(comparison: dict) -> list[dict]:
 
 def build_card(adapter_dir: str | Path, base_results: dict, adapter_results: dict, *, repo_id: str,
                dataset: str, loss_curve: str | None = "loss_curve.png", f1_chart_name: str | None = "f1_chart.png",
-               template: str | Path | None = None, comparison: dict | None = None, counseling: dict | None = None):
+               template: str | Path | None = None, comparison: dict | None = None, counseling: dict | None = None,
+               revision: Revision | None = None, license_info: BaseLicense | None = None):
     """Render the model card of an adapter folder with its base and adapter evaluation results.
 
+    ``revision`` (``benchmark.resolve_revision()``) and ``license_info`` (``licenses.preset_license``): looked up
+    here when not given.
     ``comparison``: ``bootstrap.compare_runs(base_results, adapter_results)``, computed here when not given
     (tasks whose results lack per-row labels get no verdict). ``counseling``: the ``counseling`` section of a
     counsel-chat evaluation's results.json (``evaluation.counsel_run``), shown as its own block.
@@ -253,6 +268,8 @@ def build_card(adapter_dir: str | Path, base_results: dict, adapter_results: dic
         raise UserError(f"{adapter_dir}: no adapter_config.json; expected an adapter folder written by `phyassist train`")
     preset = base_preset(adapter_config)
     hub_id = preset.hub_id
+    license_info = license_info or preset_license(preset)
+    revision = revision or resolve_revision()
     metrics = _read_json(adapter_dir / "train_metrics.json")
     summary = metrics.get("summary", {k: v for k, v in metrics.items() if not isinstance(v, (list, dict))})
     config_path = adapter_dir / "phyassist_config.yaml"
@@ -264,10 +281,11 @@ def build_card(adapter_dir: str | Path, base_results: dict, adapter_results: dic
     tasks = list(adapter_results.get("tasks", {}))
     model_name = repo_id.split("/")[-1]
     data = ModelCardData(
-        base_model=hub_id, datasets=hub_datasets(dataset),
-        library_name="peft", pipeline_tag="text-generation", license=preset.license,
-        language=["en"], tags=["phyassist", "mental-health", "imhi", method.lower(), "trl", "sft"],
-        metrics=["f1", "accuracy", "rouge"], model_name=model_name, eval_results=eval_results(adapter_results) or None,
+        base_model=hub_id, datasets=hub_datasets(dataset), library_name="peft", pipeline_tag="text-generation",
+        **license_info.card_fields(), language=["en"],
+        tags=["phyassist", "mental-health", "imhi", method.lower(), "trl", "sft"],
+        metrics=["f1", "accuracy", "rouge"], model_name=model_name,
+        eval_results=eval_results(adapter_results, revision) or None,
     )
     report = _read_json(adapter_dir / "data_report.json")
     train_summary = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in summary.items()
@@ -275,7 +293,8 @@ def build_card(adapter_dir: str | Path, base_results: dict, adapter_results: dic
     return render(
         ModelCard, data, "adapter.md", template, model_name=model_name, repo_id=repo_id,
         base_model=hub_id, method=method, dataset=dataset, dataset_description=_describe(dataset, tasks),
-        benchmark=IMHI_DATASET, benchmark_revision=IMHI_REVISION,
+        benchmark=IMHI_DATASET, benchmark_revision=revision.revision, benchmark_tag=revision.tag,
+        license_sentence=license_info.sentence, trained_on=hub_datasets(dataset),
         tasks=tasks or [dataset], data_report=report, decontamination=decontamination_note(report),
         hyperparameters=_hyperparameters(config, adapter_config),
         train_summary=train_summary, tracking=summary.get("tracking"),
@@ -370,6 +389,9 @@ def validate_card(path: str | Path, adapter_results: dict):
         raise UserError(f"{path}: `base_model` must be a Hub id, got {data.base_model!r}")
     if not data.datasets or data.library_name != "peft":
         raise UserError(f"{path}: expected `datasets` and `library_name: peft` in the metadata")
+    broken = model_violations(data.to_dict())
+    if broken:
+        raise UserError(f"{path}: metadata the Hub would reject: {'; '.join(broken)}")
     want = {t: {k: s[k] for k in METRICS if _finite(s.get(k))} for t, s in adapter_results.get("tasks", {}).items()}
     got = scores_from_eval_results(data.eval_results)
     if got != {t: s for t, s in want.items() if s}:

@@ -3,7 +3,9 @@
 The classifiers folder (``phyassist labels build``) is verified file by file against its manifest,
 staged with a model card (``model_cards/classifiers.md``), pushed to ``classifiers_repo`` and tagged
 ``tag``, the revision that ``phyassist.evaluation.labels.classifiers`` pins; then the metric folder goes to
-its Space.
+its Space with the phyassist wheel beside it. phyassist is not on PyPI (``pip download phyassist`` finds
+nothing), so the module's ``requirements.txt`` and the ``# From:`` hints evaluate prints for a missing import
+name that wheel by its URL in the Space (``requirement``): what ``pip install`` can fetch.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import __version__
 from ..errors import UserError
 from ..evaluation.labels.classifiers import HUB_REPO, HUB_REVISION, MANIFEST, ClassifierSet
 from .push import check_repo_id, push_folder
@@ -21,6 +24,17 @@ from .templates import render
 
 logger = logging.getLogger(__name__)
 METRIC_FILES = ("imhi.py", "README.md", "app.py", "requirements.txt")
+METRIC_REPO = "phyassist/imhi"  # the Space evaluate.load("phyassist/imhi") reads
+
+
+def wheel_name(version: str = __version__) -> str:
+    """The pure-Python wheel ``pip wheel --no-deps .`` builds for this version."""
+    return f"phyassist-{version}-py3-none-any.whl"
+
+
+def requirement(repo_id: str = METRIC_REPO, version: str = __version__) -> str:
+    """What the metric Space installs and evaluate's hint tells a user to install: the wheel in that Space."""
+    return f"phyassist[metric] @ https://huggingface.co/spaces/{repo_id}/resolve/main/{wheel_name(version)}"
 
 
 @dataclass
@@ -34,6 +48,8 @@ class MetricPushConfig:
     classifiers_repo: str = field(default=HUB_REPO, metadata={"help": "Model repo for the classifiers."})
     tag: str = field(default=HUB_REVISION, metadata={"help": "Tag of the classifiers commit (the pinned revision)."})
     skip_classifiers: bool = field(default=False, metadata={"help": "Push the module only."})
+    wheel: str | None = field(default=None, metadata={
+        "help": "The phyassist wheel the Space installs (pip wheel --no-deps -w dist .); required."})
     private: bool = field(default=False, metadata={"help": "Create the repos private."})
 
     def __post_init__(self):
@@ -42,6 +58,9 @@ class MetricPushConfig:
         if not self.skip_classifiers and not self.classifiers:
             raise UserError("`classifiers` is required (--classifiers DIR from `phyassist labels build --out DIR`), "
                             "or pass --skip-classifiers to push the module alone")
+        if not self.wheel or Path(self.wheel).name != wheel_name():
+            raise UserError(f"`wheel` must be the file {wheel_name()} (build it: pip wheel --no-deps -w dist .), got "
+                            f"{self.wheel!r}; the module's requirements.txt installs it from the Space")
 
 
 def classifier_card(found: ClassifierSet, repo_id: str, tag: str) -> str:
@@ -74,21 +93,37 @@ def stage_classifiers(folder: str | Path, dest: Path, repo_id: str, tag: str) ->
     return dest
 
 
-def main(cfg: MetricPushConfig) -> int:
-    folder = Path(cfg.folder)
+def stage_module(folder: str | Path, wheel: str | Path, dest: Path, repo_id: str = METRIC_REPO) -> Path:
+    """The metric folder and the wheel in ``dest``; for another Space than ``METRIC_REPO`` its install lines
+    (requirements.txt, imhi.py's hints) name that Space's copy of the wheel."""
+    folder, wheel = Path(folder), Path(wheel)
     for name in METRIC_FILES:
         if not (folder / name).exists():
             raise UserError(f"{folder / name} is missing; expected an evaluate module folder")
-    if not cfg.skip_classifiers:
-        with tempfile.TemporaryDirectory(prefix="phyassist-classifiers-") as tmp:
+    if not wheel.is_file():
+        raise UserError(f"{wheel}: no such wheel; build it with: pip wheel --no-deps -w dist .")
+    if requirement() not in (folder / "requirements.txt").read_text(encoding="utf-8"):
+        raise UserError(f"{folder / 'requirements.txt'} does not install {requirement()!r}; expected that line")
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in METRIC_FILES:
+        text = (folder / name).read_text(encoding="utf-8")
+        (dest / name).write_text(text.replace(requirement(), requirement(repo_id)), encoding="utf-8")
+    shutil.copyfile(wheel, dest / wheel.name)
+    return dest
+
+
+def main(cfg: MetricPushConfig) -> int:
+    with tempfile.TemporaryDirectory(prefix="phyassist-metric-") as tmp:
+        module = stage_module(cfg.folder, cfg.wheel, Path(tmp) / "imhi", cfg.repo_id)  # checked before any push
+        if not cfg.skip_classifiers:
             staged = stage_classifiers(cfg.classifiers, Path(tmp) / "classifiers", cfg.classifiers_repo, cfg.tag)
             url = push_folder(staged, cfg.classifiers_repo, private=cfg.private, tag=cfg.tag,
                               commit_message=f"Label classifiers {cfg.tag}")
             print(f"Pushed the label classifiers to {url} (tag {cfg.tag})")
-        if cfg.tag != HUB_REVISION or cfg.classifiers_repo != HUB_REPO:
-            logger.warning("The metric pins %s@%s; these classifiers went to %s@%s.", HUB_REPO, HUB_REVISION,
-                           cfg.classifiers_repo, cfg.tag)
-    url = push_folder(folder, cfg.repo_id, repo_type="space", private=cfg.private,
-                      commit_message="Upload the IMHI evaluate module")
-    print(f"Pushed {folder} to {url}; load it with evaluate.load({cfg.repo_id!r})")
+            if cfg.tag != HUB_REVISION or cfg.classifiers_repo != HUB_REPO:
+                logger.warning("The metric pins %s@%s; these classifiers went to %s@%s.", HUB_REPO, HUB_REVISION,
+                               cfg.classifiers_repo, cfg.tag)
+        url = push_folder(module, cfg.repo_id, repo_type="space", private=cfg.private,
+                          commit_message=f"Upload the IMHI evaluate module and {wheel_name()}")
+    print(f"Pushed {cfg.folder} and {wheel_name()} to {url}; load it with evaluate.load({cfg.repo_id!r})")
     return 0

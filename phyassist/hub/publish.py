@@ -126,6 +126,7 @@ class PublishResult:
     push_command: str
     reason: str = ""  # why it was not pushed
     timings: dict[str, float] = field(default_factory=dict)  # phase -> seconds
+    outputs: dict[str, Path] = field(default_factory=dict)  # what -> the file or folder the run wrote there
 
 
 def on_cpu(base: BasePreset) -> bool:
@@ -187,13 +188,18 @@ def stage(adapter_dir: str | Path, base_results: dict, adapter_results: dict, st
     from ..evaluation.report import plot_f1
     from ..io import atomic_dir
     from . import cards, push
+    from .benchmark import resolve_revision
+    from .licenses import preset_license
 
     adapter_dir, stage_dir = Path(adapter_dir), Path(stage_dir)
     if not (adapter_dir / "adapter_config.json").exists():
         raise UserError(f"{adapter_dir}: no adapter_config.json; expected an adapter folder written by `phyassist train`")
-    hub_id = cards.base_hub_id(json.loads((adapter_dir / "adapter_config.json").read_text(encoding="utf-8")))
+    preset = cards.base_preset(json.loads((adapter_dir / "adapter_config.json").read_text(encoding="utf-8")))
+    hub_id = preset.hub_id
+    license_info = preset_license(preset)  # from the base's folder too, before paths become Hub ids
     base_results = _public_results(base_results, hub_id, None)
     adapter_results = _public_results(adapter_results, hub_id, repo_id)
+    revision = resolve_revision()  # the benchmark commit the card and .eval_results pin, looked up once
     with atomic_dir(stage_dir) as tmp:
         _copy_adapter(adapter_dir, tmp, hub_id)
         (tmp / "eval").mkdir()
@@ -206,14 +212,16 @@ def stage(adapter_dir: str | Path, base_results: dict, adapter_results: dict, st
             plot_f1([base_results, adapter_results], tmp / "f1_chart.png")
             (tmp / ".eval_results").mkdir()
             date = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-            (tmp / ".eval_results" / "imhi.yaml").write_text(cards.eval_results_yaml(adapter_results, date),
+            (tmp / ".eval_results" / "imhi.yaml").write_text(cards.eval_results_yaml(adapter_results, date, revision),
                                                              encoding="utf-8")
         card = cards.build_card(tmp, base_results, adapter_results, repo_id=repo_id, dataset=dataset,
-                                comparison=comparison, counseling=counseling)
+                                comparison=comparison, counseling=counseling, revision=revision,
+                                license_info=license_info)
         card.save(tmp / "README.md")
         cards.validate_card(tmp / "README.md", adapter_results)
         push.check_no_tokens(tmp, push.get_token())
-    logger.info("Staged %s for %s", stage_dir, repo_id)
+    files = sum(1 for p in stage_dir.rglob("*") if p.is_file())
+    logger.info("Staged %d files for %s (card validated, no tokens found)", files, repo_id)  # main names the folder
     return stage_dir
 
 
@@ -263,7 +271,7 @@ def publish(cfg: PublishConfig) -> PublishResult:
     cpu = on_cpu(cfg.base_preset)
     train_cfg = cfg.train_config
     if is_finished(out / "adapter", train_cfg.identity()):
-        logger.info("Reusing the finished training run in %s (delete it to train again)", out / "adapter")
+        logger.info("Reusing the finished training run in the adapter folder (delete it to train again)")
         adapter_dir = out / "adapter"
     else:
         adapter_dir = Path(train(train_cfg).output_dir)
@@ -273,12 +281,17 @@ def publish(cfg: PublishConfig) -> PublishResult:
     eval_kwargs = {"max_new_tokens": CPU_MAX_NEW_TOKENS, "batch_size": CPU_EVAL_BATCH_SIZE} if cpu else {}
     scores = {"base": {"tasks": {}}, "adapter": {"tasks": {}}}
     counseling = _eval_counseling(cfg, adapter_dir, limit) if cfg.dataset_spec.name == COUNSEL_CHAT else None
+    outputs = {"adapter folder": adapter_dir}
     for name, adapter in () if counseling else (("base", None), ("adapter", str(adapter_dir))):
+        logger.info("Evaluating the %s on %s (%s)", "base model" if adapter is None else "adapter", ", ".join(tasks),
+                    f"{limit} test rows per task" if limit else "every test row")
         run_eval(EvalConfig(adapter=adapter, base_model=cfg.base_model, datasets=tasks, limit=limit,
                             out_dir=str(out / "eval" / name), variant="instruction", bart_score=False,
                             **eval_kwargs, base_preset=cfg.base_preset))
         # read back what was written rather than trusting the return value's shape
         scores[name] = json.loads((out / "eval" / name / "results.json").read_text(encoding="utf-8"))
+        outputs.update({f"{name} results": out / "eval" / name / "results.json",
+                        f"{name} results table": out / "eval" / name / "results.md"})
         lap(f"eval {name}")
     comparison = compare_runs(scores["base"], scores["adapter"])  # same sample, so the rows pair up
     for task, c in comparison.items():
@@ -286,20 +299,23 @@ def publish(cfg: PublishConfig) -> PublishResult:
         logger.info("%s: adapter - base weighted F1 %+.2f, 95%% paired interval [%+.2f, %+.2f]: %s", task,
                     d["difference"], d["low"], d["high"], d["verdict"])
     if counseling:
+        outputs.update({"counsel-chat results": out / "eval" / "counseling" / "results.json",
+                        "counsel-chat results table": out / "eval" / "counseling" / "results.md"})
         lap("eval counseling")
     stage_dir = stage(adapter_dir, scores["base"], scores["adapter"], out / "hub", repo_id=repo_id,
                       dataset=cfg.dataset, comparison=comparison, counseling=counseling)
     lap("stage")
+    outputs.update({"model card": stage_dir / "README.md", "staged repo folder": stage_dir})
     command = push.retry_command(stage_dir, repo_id, private=cfg.private)
     reason = ("--dry-run" if cfg.dry_run else "no Hugging Face token (set HF_TOKEN or run `hf auth login`)"
               if not token else "HF_HUB_OFFLINE is set" if constants.is_offline_mode()
               else "no --repo-id and no Hub user name" if repo_id.startswith("your-username/") else "")
     if reason:
-        return PublishResult(stage_dir, repo_id, None, command, reason, timings)
+        return PublishResult(stage_dir, repo_id, None, command, reason, timings, outputs)
     url = push.push_folder(stage_dir, repo_id, private=cfg.private, token=token,
                           commit_message=f"Upload {cfg.dataset} adapter for {stage_hub_id(stage_dir)} (phyassist)")
     lap("push")
-    return PublishResult(stage_dir, repo_id, url, command, timings=timings)
+    return PublishResult(stage_dir, repo_id, url, command, timings=timings, outputs=outputs)
 
 
 def _eval_counseling(cfg: PublishConfig, adapter_dir: Path, limit: int | None) -> dict:
@@ -307,21 +323,31 @@ def _eval_counseling(cfg: PublishConfig, adapter_dir: Path, limit: int | None) -
     instead of the IMHI tasks; ``limit`` counts questions. Returns the ``counseling`` section."""
     from ..evaluation.run import EvalConfig, run_eval
 
+    logger.info("Evaluating the base model and the adapter on held-out counsel-chat answers (%s)",
+                f"{limit} questions" if limit else "every held-out question")
     return run_eval(EvalConfig(adapter=str(adapter_dir), base_model=cfg.base_model, datasets=[COUNSEL_CHAT],
                                limit=limit, out_dir=str(cfg.out / "eval" / "counseling"),
                                max_new_tokens=COUNSEL_MAX_NEW_TOKENS, base_preset=cfg.base_preset))["counseling"]
 
 
+def format_outputs(outputs: dict[str, Path]) -> str:
+    """The files and folders a run wrote, one a line: the one place the log names them."""
+    width = max(map(len, outputs), default=0)
+    return "\n".join(["Outputs:"] + [f"  {what:<{width}}  {path}" for what, path in outputs.items()])
+
+
 def main(cfg: PublishConfig) -> int:
-    """``phyassist publish``: run the pipeline and say what was pushed, or how to push the staged folder."""
+    """``phyassist publish``: run the pipeline, name each file it wrote once, and say what was pushed or how to
+    push the staged folder."""
     logger.info("Config: %s, training %s", cfg, cfg.training or "as the recipe")
     result = publish(cfg)
     print("time (s): " + ", ".join(f"{k} {v}" for k, v in result.timings.items())
           + f", total {sum(result.timings.values()):.1f}")
+    print(format_outputs(result.outputs))
     if result.url:
         print(f"Pushed to {result.url}")
         return 0
-    print(f"Staged {result.stage_dir} (not pushed: {result.reason}).")
+    print(f"Staged for {result.repo_id}; not pushed: {result.reason}.")
     if result.repo_id.startswith("your-username/"):
         print("Replace your-username with your Hub user or org (or re-run with --repo-id so the card's "
               "quick start names the right repo).")

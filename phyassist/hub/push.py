@@ -8,7 +8,8 @@ adds or overwrites, so files the user keeps in the repo are never deleted. Trans
 (connection failures, timeouts, HTTP 429/5xx) are retried with backoff. The token comes from
 ``HF_TOKEN`` or the huggingface_hub login cache and is never printed, logged or written. The same code
 pushes adapters, the evaluate metric module and the demo Space (``repo_type="space"``); ``main`` is
-``phyassist push``.
+``phyassist push``. Card metadata (``README.md``, ``eval.yaml``, ``.eval_results/``) the Hub would reject is
+refused before any request too (``frontmatter``).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from pathlib import Path
 from ..errors import PushError, UserError
 from ..io import retry
 from ..models import is_hub_id
-from . import secrets
+from . import frontmatter, secrets
 
 logger = logging.getLogger(__name__)
 
@@ -148,11 +149,14 @@ def push_folder(folder: str | Path, repo_id: str, repo_type: str = "model", priv
     findings = secrets.scan_files(folder, files, token)
     if findings:
         raise UserError(secrets.secrets_error(findings, folder, repo_id))
+    # card, eval.yaml and .eval_results metadata the Hub would refuse: refused here, before any request
+    frontmatter.check_folder(folder, repo_type, [p.relative_to(folder).as_posix() for p in files])
     if not token:
         raise UserError(f"no Hugging Face token: set HF_TOKEN or run `hf auth login`, then: {retry}")
     if constants.is_offline_mode():
         raise UserError("HF_HUB_OFFLINE is set; unset it to push: " + retry)
     api = HfApi(endpoint=endpoint, token=token)
+    logger.info("Pushing %d files (%.1f MB) to %s", len(files), sum(p.stat().st_size for p in files) / 1e6, repo_id)
     message = commit_message or f"Upload {folder.name} with phyassist ({len(files)} files)"
     extra = {"space_sdk": _space_sdk(folder)} if repo_type == "space" else {}
     try:

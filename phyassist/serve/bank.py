@@ -224,6 +224,8 @@ class AdapterBank:
              quantize: bool | None = None) -> "AdapterBank":
         from peft import PeftConfig, PeftModel
 
+        from ..experts4bit import refuse_lora_on_4bit_experts
+
         model, tokenizer, preset = load_base(base_model, quantize=quantize)
         sources = (base_model, *(adapters or {}).values())
         loaded, failed, warnings = [], {}, {}
@@ -239,6 +241,8 @@ class AdapterBank:
             if trained_on and trained_on != preset.hub_id:
                 warnings[name] = scrub_paths(f"trained on {trained_on}, loaded on {preset.hub_id}", sources)
             try:
+                refuse_lora_on_4bit_experts(model, getattr(config, "target_parameters", None), "target_parameters",
+                                            fix="serve this adapter on a 16-bit base")
                 if not loaded:
                     model = PeftModel.from_pretrained(model, source, adapter_name=name)
                 else:

@@ -13,7 +13,7 @@ from ..errors import UserError
 from .bank import AdapterBank, SpaceConfig
 from .chat import Conversation, Sampling, chat_input_ids, chat_messages, check_input, stream_generate
 from .safety import SAFE_REPLY, crisis_notice, crisis_reply, screen_conversation
-from .zerogpu import GPU_SLACK_SECONDS, on_gpu
+from .zerogpu import GPU_SLACK_SECONDS, on_gpu, outside_worker
 
 logger = logging.getLogger("phyassist.space")  # the Space's log lines, under one name
 FAILURE = "Sorry, the model could not produce an answer. The error was logged on the server; please try again."
@@ -28,12 +28,21 @@ def clamped_sampling(temperature, top_p, max_new_tokens) -> Sampling:
 def make_generate(bank: AdapterBank, config: SpaceConfig, gate=None):
     """The one model call of every request, ``generate(adapter, input_ids, sampling)``: streamed text,
     bounded by ``config.max_generation_seconds`` and ended after ``config.fair_share_seconds`` once
-    another session's request waits (``gate.others_waiting``)."""
-    def generate(adapter: str | None, input_ids, sampling: Sampling):
+    another session's request waits (``gate.others_waiting``). Whether one waits is read here, outside the
+    GPU call, and passed in: on ZeroGPU that call runs in a forked worker whose copy of the queue is stale."""
+    def generate_on_gpu(adapter: str | None, input_ids, sampling: Sampling, others_waiting=False):
+        """``others_waiting``: as the caller read it (a bool, on ZeroGPU), or how to read it as the reply runs."""
+        ask = others_waiting if callable(others_waiting) else (lambda: others_waiting)
         yield from stream_generate(bank, adapter, input_ids, sampling, max_time=config.max_generation_seconds,
-                                   yield_to=gate.others_waiting if gate else None, fair_share=config.fair_share_seconds)
+                                   yield_to=ask if gate else None, fair_share=config.fair_share_seconds)
 
-    return on_gpu(generate, config.max_generation_seconds + GPU_SLACK_SECONDS)
+    on_device = on_gpu(generate_on_gpu, config.max_generation_seconds + GPU_SLACK_SECONDS)
+
+    def generate(adapter: str | None, input_ids, sampling: Sampling):
+        waiting = outside_worker(gate.others_waiting) if gate else False  # read as the reply starts
+        yield from on_device(adapter, input_ids, sampling, others_waiting=waiting)
+
+    return generate
 
 
 def make_respond(bank: AdapterBank, config: SpaceConfig, generate):

@@ -1,13 +1,17 @@
 """ZeroGPU: on a ZeroGPU Space the model call runs under ``spaces.GPU``; elsewhere as it is.
 
 The launcher calls ``zero_gpu()`` before torch is imported (``spaces`` patches CUDA initialisation);
-``on_gpu(fn, seconds)`` wraps a model call so that it holds a GPU while it runs.
+``on_gpu(fn, seconds)`` wraps a model call so that it holds a GPU while it runs. There the call runs in a
+worker process that ``spaces`` forked at the first call and keeps, with its arguments pickled to it: what it
+knows of the Space's own state (the queue) is a copy from that fork. ``outside_worker(read)`` is what such a
+call is given for a question about that state: on ZeroGPU the answer, read in the Space's process.
 """
 
 from __future__ import annotations
 
 import math
 import os
+from typing import Callable
 
 GPU_SLACK_SECONDS = 15  # ZeroGPU duration beyond the generation bound: adapter switch, prefill, transfer
 
@@ -22,6 +26,12 @@ def zero_gpu() -> bool:
     except ImportError:
         return False
     return True
+
+
+def outside_worker(read: Callable[[], bool]) -> bool | Callable[[], bool]:
+    """On ZeroGPU, ``read()`` now, in the Space's process (inside the GPU worker it would read a stale copy);
+    elsewhere ``read`` itself, which the call may ask again as it runs (no fork: the same state)."""
+    return read() if zero_gpu() else read
 
 
 def on_gpu(fn, seconds: float):

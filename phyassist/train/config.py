@@ -3,7 +3,8 @@
 Its fields are the flags of ``phyassist train`` and the keys of recipe YAML files (parsed by
 ``phyassist.config``). A non-positive size or an unknown choice is a one-line ``UserError`` naming
 the field. Building one looks up its dataset and base model once (``dataset_spec``, ``base_preset``)
-and resolves its ``auto`` settings for this machine in ``phyassist.train.hardware`` (``hardware``);
+and resolves its ``auto`` settings for this machine and launch (``launch``: processes, DDP or FSDP, from
+``phyassist.train.distributed``) in ``phyassist.train.hardware`` (``hardware``);
 ``max_length`` is resolved later from the data (``phyassist.train.trainer``). ``recipe_dict()`` is
 the recipe a run saves: ``auto`` where it was asked, with a ``resolved`` mapping beside it. The
 Trainer's own Hub upload (``push_to_hub``, ``hub_*``) is refused: it would send the output folder
@@ -23,8 +24,10 @@ from trl import SFTConfig
 
 from ..config import build_config, construct, parse_values
 from ..data.loading import DatasetSpec, resolve_dataset
+from .. import lazy_bnb
 from ..errors import UserError
-from ..models import DEFAULT_BASE, BasePreset, resolve_base
+from ..models import DEFAULT_BASE, BasePreset, require_bitsandbytes, resolve_base
+from .distributed import BNB_OPTIMIZERS, QUANT_STORAGES, detect_launch
 from .hardware import FIELDS as HARDWARE_FIELDS
 from .hardware import resolve_hardware
 
@@ -32,7 +35,7 @@ from .hardware import resolve_hardware
 NON_IDENTITY_FIELDS = {
     "output_dir", "resume", "overwrite", "num_threads", "logging_steps", "logging_first_step", "save_steps",
     "save_total_limit", "report_to", "disable_tqdm", "dataloader_num_workers", "run_name", "eval_steps",
-    "save_strategy", "eval_strategy", "logging_strategy",
+    "save_strategy", "eval_strategy", "logging_strategy", "quant_storage", "device_map",
 }
 
 
@@ -50,12 +53,23 @@ class TrainConfig(SFTConfig):
         metadata={"help": "'auto' (the preset's default), 'none' (LoRA), 'nf4' or 'fp4' (QLoRA, 4-bit base)."},
     )
     double_quant: bool = field(default=True, metadata={"help": "QLoRA: also quantize the quantization constants."})
+    quant_storage: str = field(
+        default="auto", metadata={"help": "QLoRA: the dtype 4-bit weights are packed in: 'auto' (bitsandbytes' uint8; "
+                                          "the base's dtype under FSDP, as FSDP-QLoRA needs), 'uint8', 'bfloat16', "
+                                          "'float16' or 'float32'."})
+    device_map: str | None = field(
+        default=None, metadata={"help": "GPUs: where the base loads. Default: a 4-bit base spread over every visible GPU "
+                                        "('auto') by one process, on each process's own GPU under DDP or FSDP. "
+                                        "transformers' placements ('auto', 'balanced', 'sequential') need one process."})
     lora_r: int = field(default=16, metadata={"help": "LoRA rank."})
     lora_alpha: int = field(default=32, metadata={"help": "LoRA scaling numerator (scale = alpha / r)."})
     lora_dropout: float = field(default=0.05, metadata={"help": "Dropout on the LoRA input."})
     lora_target_modules: list[str] | None = field(
         default=None, metadata={"help": "Module names to adapt; default: inferred from the base model's architecture."}
     )
+    lora_target_parameters: list[str] | None = field(
+        default=None, metadata={"help": "Parameters to adapt with peft's `target_parameters`, e.g. an MoE's fused experts "
+                                        "mlp.experts.gate_up_proj,mlp.experts.down_proj (16-bit bases only)."})
     base_dtype: str = field(
         default="auto", metadata={"help": "Dtype of the frozen base weights: 'auto' (bf16 where bf16 training runs on "
                                           "hardware bf16, else fp32; 4-bit bases keep bf16 compute), 'float32' or 'bfloat16'."})
@@ -148,7 +162,8 @@ class TrainConfig(SFTConfig):
             raise UserError(f"`max_length_percentile` must be in (0, 100], got {self.max_length_percentile}.")
         if not 0 < self.val_fraction < 1:
             raise UserError(f"`val_fraction` must be in (0, 1), got {self.val_fraction}.")
-        for name, choices in (("base_dtype", ("auto", "float32", "bfloat16")), ("attn_implementation", ("auto", "sdpa", "eager", "phyassist_cpu"))):
+        for name, choices in (("base_dtype", ("auto", "float32", "bfloat16")), ("quant_storage", QUANT_STORAGES),
+                              ("attn_implementation", ("auto", "sdpa", "eager", "phyassist_cpu"))):
             value = str(getattr(self, name)).lower()
             if value not in choices:
                 raise UserError(f"`{name}` must be one of {', '.join(repr(c) for c in choices)}, got {getattr(self, name)!r}.")
@@ -165,11 +180,16 @@ class TrainConfig(SFTConfig):
             self.gradient_checkpointing = None
         # what was asked (`auto`, None) of the fields resolved below, for the saved recipe
         self.requested = {name: getattr(self, name) for name in (*HARDWARE_FIELDS, *_BUILT_BY_TRAINING_ARGUMENTS)}
-        self.hardware = resolve_hardware(self, self.base_preset)
+        self.launch = detect_launch(self)  # accelerate launch's processes and FSDP (phyassist.train.distributed)
+        self.hardware = resolve_hardware(self, self.base_preset, self.launch)
         # the fields transformers and the training code read hold what this machine runs; base_dtype and
         # attn_implementation keep what was asked and are read from `hardware`
         for name in ("quantization", "bf16", "activation_checkpointing", "use_cpu", "dataloader_pin_memory"):
             setattr(self, name, getattr(self.hardware, name))
+        if self.qlora:
+            require_bitsandbytes(self.quantization)
+        elif getattr(self.optim, "value", self.optim) in BNB_OPTIMIZERS:
+            lazy_bnb.load()  # the Trainer imports it for these optimizers
         # transformers releases before `activation_checkpointing` existed read only this name (the Trainer's
         # `args.gradient_checkpointing`); later ones mirror it from the new name anyway
         self.gradient_checkpointing = self.activation_checkpointing
@@ -178,8 +198,9 @@ class TrainConfig(SFTConfig):
         from .tracking import check_trackers
 
         self.report_to = check_trackers(self.report_to) or "none"  # a missing tracker package: one line now
-        if self.lora_target_modules is not None and isinstance(self.lora_target_modules, str):
-            self.lora_target_modules = [m.strip() for m in self.lora_target_modules.split(",") if m.strip()]
+        for name in ("lora_target_modules", "lora_target_parameters"):
+            if isinstance(getattr(self, name), str):
+                setattr(self, name, [m.strip() for m in getattr(self, name).split(",") if m.strip()])
         try:
             super().__post_init__()
         except UserError:

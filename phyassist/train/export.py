@@ -197,7 +197,9 @@ def choose_dtype(requested: str, quant: str | None, recipe: dict, base_config) -
 
 
 def load_base(base: str, quant: str | None, dtype: str, recipe: dict):
-    """The base in ``dtype``; a QLoRA base is loaded in 4 bits as trained, then dequantized to ``dtype``."""
+    """The base in ``dtype``; a QLoRA base is loaded in 4 bits as trained (an MoE's fused experts too), then
+    dequantized to ``dtype``."""
+    from ..experts4bit import dequantize_experts
     from ..models import load_model_and_tokenizer
 
     torch_dtype = _torch_dtype(dtype)
@@ -205,6 +207,7 @@ def load_base(base: str, quant: str | None, dtype: str, recipe: dict):
         if quant:
             model, tokenizer = load_model_and_tokenizer(
                 base, quantization=quant, double_quant=bool(recipe.get("double_quant", True)), dtype=torch_dtype)
+            dequantize_experts(model, torch_dtype)  # transformers' own dequantize knows only Linear4bit
             model = model.dequantize(dtype=torch_dtype)
             model.hf_quantizer, model.is_quantized = None, False
             if hasattr(model.config, "quantization_config"):

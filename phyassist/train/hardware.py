@@ -1,8 +1,10 @@
 """What the machine gets: the one place a training run's ``auto`` settings become this machine's values.
 
 ``resolve_hardware(config, preset)`` decides quantization, bf16, activation checkpointing, the frozen
-base's dtype, the attention kernel, ``use_cpu`` and pinned memory from what the config asks, the base
-preset and the hardware, and logs its choice in one line. ``TrainConfig`` calls it once, when built.
+base's dtype, the attention kernel, ``use_cpu``, pinned memory, and where and how a 4-bit base loads
+(``device_map``, ``quant_storage``: they follow the launch, ``phyassist.train.distributed``) from what the
+config asks, the base preset, the hardware and the launch, and logs its choice in one line. ``TrainConfig``
+calls it once, when built.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import dataclasses
 import logging
 from dataclasses import dataclass
 from ..models import cpu_has_bf16  # noqa: F401 - resolve_hardware's, and this module's name for it
+from .distributed import Launch, check_launch, detect_launch, device_map, quant_storage
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +29,8 @@ class Hardware:
     attn_implementation: str | None  # None: transformers' own choice
     use_cpu: bool
     dataloader_pin_memory: bool
+    quant_storage: str  # the dtype bitsandbytes packs 4-bit weights in ('uint8', or the base's under FSDP)
+    device_map: str | None  # where the base loads (None: the loader's default)
 
     def as_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -34,9 +39,12 @@ class Hardware:
 FIELDS = tuple(f.name for f in dataclasses.fields(Hardware))
 
 
-def resolve_hardware(config, preset) -> Hardware:
-    """What ``config`` (a ``TrainConfig`` as asked: ``auto``/None where unset) runs with on this machine."""
+def resolve_hardware(config, preset, launch: Launch | None = None) -> Hardware:
+    """What ``config`` (a ``TrainConfig`` as asked: ``auto``/None where unset) runs with on this machine, under
+    ``launch`` (default: this process's, ``detect_launch``)."""
     import torch
+
+    launch = launch or detect_launch(config)
 
     cuda = torch.cuda.is_available()
     hardware_bf16 = torch.cuda.is_bf16_supported() if cuda else cpu_has_bf16()
@@ -67,9 +75,13 @@ def resolve_hardware(config, preset) -> Hardware:
         # CPU-only: a torchrun/accelerate launch becomes a gloo group (MULTI_CPU) instead of N lone processes
         use_cpu=bool(config.use_cpu) or not cuda,
         dataloader_pin_memory=bool(config.dataloader_pin_memory) and cuda,  # a CPU has nothing to pin to
+        quant_storage=quant_storage(config.quant_storage, base_dtype, launch),
+        device_map=device_map(config.device_map, launch, cuda, qlora),
     )
-    logger.info("Hardware (%s, bf16 in hardware: %s): %s", "cuda" if cuda else "cpu", hardware_bf16,
-                ", ".join(f"{k}={v}" for k, v in hardware.as_dict().items()))
+    check_launch(config, launch, cuda, qlora=qlora, base_dtype=base_dtype, storage=hardware.quant_storage,
+                 checkpointing=hardware.activation_checkpointing)
+    logger.info("Hardware (%s, bf16 in hardware: %s, %s): %s", "cuda" if cuda else "cpu", hardware_bf16,
+                launch.describe(), ", ".join(f"{k}={v}" for k, v in hardware.as_dict().items()))
     return hardware
 
 

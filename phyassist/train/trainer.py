@@ -102,9 +102,10 @@ def build_trainer(config) -> Prepared:
     import torch
     from accelerate import PartialState
     from transformers.trainer_utils import IntervalStrategy
-    from .lora import load_base_for_training, lora_config
+    from .lora import check_before_loading, load_base_for_training, lora_config
     from .weighting import LabelWeightedTrainer
 
+    check_before_loading(config, config.base_preset)  # a refusal leaves the output folder untouched
     # cpu=True makes a torchrun/accelerate launch on a CPU-only machine a gloo process group (MULTI_CPU)
     state = PartialState(cpu=not torch.cuda.is_available())
     preset = config.base_preset
@@ -167,6 +168,10 @@ def train(config) -> TrainResult:
         done = [h for h in last if "eval_loss" in h and h.get("step") == trainer.state.global_step]
         eval_metrics = dict(done[-1]) if done else trainer.evaluate()
     wall = time.perf_counter() - start
+    if trainer.is_fsdp_enabled:
+        # under FSDP the Trainer's save_model writes nothing for a sharded state dict (the checkpoints' type):
+        # gather the full one for the adapter, as peft's FSDP example does (every process takes part)
+        trainer.accelerator.state.fsdp_plugin.set_state_dict_type("FULL_STATE_DICT")
     trainer.save_model(str(out))
 
     history = trainer.state.log_history

@@ -14,6 +14,7 @@ import contextlib
 from trl import SFTTrainer
 
 from ..data.tasks import REASONING_MARKER as MARKER
+from .casting import NoInputCastMixin
 
 
 def marker_ids(tokenizer, marker: str = MARKER) -> list[list[int]]:
@@ -71,8 +72,9 @@ def weighted_log_probs(model, weights):
             model.forward = own
 
 
-class LabelWeightedTrainer(SFTTrainer):
-    """trl's SFTTrainer with the training loss weighted ``label_loss_weight`` on label-sentence tokens."""
+class LabelWeightedTrainer(NoInputCastMixin, SFTTrainer):
+    """trl's SFTTrainer with the training loss weighted ``label_loss_weight`` on label-sentence tokens
+    (and no fp32 round trip of LoRA inputs under bf16 autocast: ``casting.NoInputCastMixin``)."""
 
     def __init__(self, *args, label_loss_weight: float = 1.0, **kwargs):
         super().__init__(*args, **kwargs)

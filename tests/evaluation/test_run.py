@@ -314,3 +314,26 @@ def test_cli_eval_on_the_embedded_base(data_dir, monkeypatch, tmp_path, capsys):
     capsys.readouterr()
     assert main(["eval", "--adapter", "none", "--dataset", "swmh", "--out", str(out)]) == 2
     assert "swmh test file not found" in capsys.readouterr().err
+
+
+def test_adapter_on_4bit_experts_is_refused_in_one_line(tiny_mixtral_dir, tmp_path):
+    """A 4-bit base (the Mixtral preset's default) stores its fused experts in NF4 (phyassist.experts4bit); an
+    adapter trained on those experts through peft's target_parameters cannot run there, and says so."""
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    from phyassist.evaluation.run import load_for_eval
+    from phyassist.models import BasePreset
+
+    adapter = tmp_path / "experts-adapter"
+    get_peft_model(AutoModelForCausalLM.from_pretrained(tiny_mixtral_dir),
+                   LoraConfig(r=4, target_modules=["q_proj"], target_parameters=["mlp.experts.gate_up_proj"]),
+                   ).save_pretrained(adapter)
+    preset = BasePreset(str(tiny_mixtral_dir), "phyassist-tests/tiny-mixtral", ("q_proj",), quantization="nf4")
+    cfg = EvalConfig(datasets="MultiWD", adapter=str(adapter), base_model=str(tiny_mixtral_dir), base_preset=preset)
+    with pytest.raises(UserError) as info:
+        load_for_eval(cfg)
+    assert str(info.value) == (
+        f"cannot load adapter {str(adapter)!r} on phyassist-tests/tiny-mixtral: `target_parameters` "
+        "['mlp.experts.gate_up_proj']: these experts are stored in 4 bits, where peft's target_parameters cannot "
+        "add LoRA; evaluate this adapter on a 16-bit base")

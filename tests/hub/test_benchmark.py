@@ -1,5 +1,6 @@
-"""The IMHI benchmark dataset: task ids, the staged folder (configs, card, eval.yaml), loading it with
-`datasets`, the eval results of model cards pointing at declared tasks, and the tagged push."""
+"""The IMHI benchmark dataset: task ids, the staged folder (configs with the training splits, card, eval.yaml with
+its evaluation framework), loading it with `datasets`, the eval results of model cards pointing at declared tasks
+at the pushed commit, and the tagged push."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from conftest import REPO, imhi_results, write_csv_rows
 
 from phyassist.errors import PushError, UserError
 from phyassist.hub import benchmark, cards
+from phyassist.hub.frontmatter import folder_violations
 
 TOKEN = "hf_" + "Tst0" * 9  # token-shaped, never valid
 QUESTION = "Does the poster suffer from depression?"
@@ -24,7 +26,8 @@ DR_YES, DR_NO = "Yes, the poster suffers from depression", "No, the poster does 
 
 @pytest.fixture
 def release(tmp_path) -> Path:
-    """A data folder shaped like the release: DR's three test files, swmh's expert file, the LICENSE."""
+    """A data folder shaped like the release: DR's three test files and its train/val files, swmh's expert file,
+    the LICENSE."""
     root = tmp_path / "data"
     imhi = root / "imhi" / "test_data"
     rows = [(DR_Q.format(f"post {i}\nsecond line, with a comma"), f"{DR_YES if i % 2 else DR_NO}. Reasoning: r{i}.")
@@ -37,6 +40,10 @@ def release(tmp_path) -> Path:
     write_csv_rows(imhi / "test_instruction_expert" / "swmh.csv", ["query", "gpt-3.5-turbo"],
                    [("Consider this post: \"x\" Question: What mental disorder does this post show?",
                      "This post shows mental disorder symptoms related to depression. Reasoning: x.")])
+    train = root / "imhi" / "train_data" / "instruction_data" / "DR"
+    write_csv_rows(train / "train.csv", ["query", "gpt-3.5-turbo"],
+                   [(DR_Q.format(f"train {i}"), f"{DR_NO}. Reasoning: t.") for i in range(4)])
+    write_csv_rows(train / "val.csv", ["query", "gpt-3.5-turbo"], [(DR_Q.format("val"), f"{DR_YES}. Reasoning: v.")])
     (root / "imhi" / "LICENSE").write_text("MIT License\n\nCopyright (c) 2023 NaCTeM\n")
     return root
 
@@ -67,9 +74,11 @@ def test_stage_writes_configs_card_and_eval_yaml(release, tmp_path):
 
     staged = benchmark.stage_benchmark(release, tmp_path / "out")
     got = {(f.task, f.split): f.rows for f in staged.files}
-    assert got == {("DR", "test"): 6, ("DR", "test_complete"): 6, ("DR", "test_expert"): 3, ("swmh", "test_expert"): 1}
-    # every other task's files are missing from this copy: reported, counted, skipped
-    assert len(staged.missing) == 3 * len(benchmark.TASKS) - 4
+    assert got == {("DR", "test"): 6, ("DR", "test_complete"): 6, ("DR", "test_expert"): 3, ("DR", "train"): 4,
+                   ("DR", "validation"): 1, ("swmh", "test_expert"): 1}
+    # every other task's files are missing from this copy (train/val of the 4 other training tasks too): skipped
+    assert len(staged.missing) == 3 * len(benchmark.TASKS) - 4 + 2 * 4
+    assert ("SAD", "train", str(release / "imhi/train_data/instruction_data/SAD/train.csv")) in staged.missing
     assert ("swmh", "test", str(release / "imhi/test_data/test_instruction/swmh.csv")) in staged.missing
     source = release / "imhi/test_data/test_instruction/DR.csv"
     assert (staged.folder / "data/DR/test.csv").read_bytes() == source.read_bytes()  # byte for byte
@@ -80,17 +89,25 @@ def test_stage_writes_configs_card_and_eval_yaml(release, tmp_path):
     assert card.data.configs == [
         {"config_name": "DR", "data_files": [{"split": "test", "path": "data/DR/test.csv"},
                                              {"split": "test_complete", "path": "data/DR/test_complete.csv"},
-                                             {"split": "test_expert", "path": "data/DR/test_expert.csv"}]},
+                                             {"split": "test_expert", "path": "data/DR/test_expert.csv"},
+                                             {"split": "train", "path": "data/DR/train.csv"},
+                                             {"split": "validation", "path": "data/DR/validation.csv"}]},
         {"config_name": "swmh", "data_files": [{"split": "test_expert", "path": "data/swmh/test_expert.csv"}]}]
     text = card.text
     for needle in (benchmark.IMHI_COMMIT, "Provenance", "yang2024mentallama", "MIT", "`query`", "`gpt-3.5-turbo`",
-                   "Not in this copy (23 skipped)", "swmh `test` (release file `test_data/test_instruction/swmh.csv`)",
-                   "| DR | test_expert | 3 |", 'revision="v1"'):
+                   "Not in this copy (31 skipped)", "swmh `test` (release file `test_data/test_instruction/swmh.csv`)",
+                   "| DR | test_expert | 3 |", 'revision="v1"',
+                   "| DR | train | 4 | `train_data/instruction_data/DR/train.csv`",
+                   "`evaluation_framework: phyassist`", "The Hub does not show these leaderboards yet",
+                   "a pull request adding it to EVALUATION_FRAMEWORKS in https://github.com/huggingface/"):
         assert needle in text, needle
     assert "byte-identical" not in text  # these files are not the pinned release's
 
     spec = yaml.safe_load((staged.folder / "eval.yaml").read_text())
-    assert spec["name"] == "IMHI" and spec["description"].startswith("IMHI") and "evaluation_framework" not in spec
+    assert spec["name"] == "IMHI" and spec["description"].startswith("IMHI")
+    # required by the spec (hub-docs docs/hub/eval-results.md), from the one constant
+    assert spec["evaluation_framework"] == benchmark.EVALUATION_FRAMEWORK == "phyassist"
+    assert folder_violations(staged.folder, "dataset") == []  # card and eval.yaml: the Hub's rules
     assert spec["tasks"][:2] == [{"id": "DR", "config": "DR", "split": "test"},
                                  {"id": "DR_accuracy", "config": "DR", "split": "test"}]
     assert [t["id"] for t in spec["tasks"]] == ["DR", "DR_accuracy", "DR_complete", "DR_complete_accuracy", "DR_expert",
@@ -106,6 +123,7 @@ def test_staged_folder_loads_with_datasets(release, tmp_path):
     staged = benchmark.stage_benchmark(release, tmp_path / "out")
     rows = load_dataset(str(staged.folder), "DR", split="test")
     assert rows.num_rows == 6 and rows.column_names == ["query", "gpt-3.5-turbo"]
+    assert load_dataset(str(staged.folder), "DR", split="train").num_rows == 4  # what DR adapters train on
     assert rows[1]["query"] == DR_Q.format("post 1\nsecond line, with a comma")
     assert load_dataset(str(staged.folder), "swmh", split="test_expert").num_rows == 1
 
@@ -116,12 +134,16 @@ def staged_release(data_dir, tmp_path_factory) -> benchmark.StagedBenchmark:
 
 
 def test_staging_the_release_copy(staged_release):
-    """The shared copy: every file present is the pinned release's; swmh's two missing files are skipped."""
+    """The shared copy: every file present is the pinned release's; swmh's two missing test files and the two
+    train.csv the public repository lacks (Irf, MultiWD) are skipped."""
     from datasets import load_dataset
 
     staged = staged_release
     assert all(f.pinned for f in staged.files), [f for f in staged.files if not f.pinned]
-    assert {(t, s) for t, s, _ in staged.missing} <= {("swmh", "test"), ("swmh", "test_complete")}
+    assert {(t, s) for t, s, _ in staged.missing} <= {("swmh", "test"), ("swmh", "test_complete"), ("Irf", "train"),
+                                                      ("MultiWD", "train")}
+    assert {("SAD", "train"), ("SAD", "validation"), ("MultiWD", "validation")} <= {(f.task, f.split)
+                                                                                   for f in staged.files}
     assert "byte-identical" in (staged.folder / "README.md").read_text()
     assert load_dataset(str(staged.folder), "SAD", split="test_expert").num_rows == 35
 
@@ -180,9 +202,13 @@ def test_dry_run_script_stages_and_reports_missing(release, tmp_path):
                            str(out)], env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "DR          test_expert         3" in proc.stdout
-    assert "4 files, 16 rows" in proc.stdout and "skipped 23 missing file(s): DR" not in proc.stdout
-    assert "skipped 23 missing file(s): dreaddit test (" in proc.stdout
+    assert "6 files, 21 rows" in proc.stdout and "skipped 31 missing file(s): DR" not in proc.stdout
+    assert "skipped 31 missing file(s): dreaddit test (" in proc.stdout
     assert "Not pushed (--dry-run)" in proc.stdout
+    # until the framework is registered, one line says the Hub shows no scores and what registering takes
+    note = [line for line in proc.stdout.splitlines() if "will not show" in line]
+    assert note == [benchmark.framework_note()] and note[0].startswith(
+        "The Hub will not show IMHI scores yet: evaluation_framework `phyassist` is not in its list; registering")
     assert (out / "eval.yaml").exists() and (out / "data" / "DR" / "test_complete.csv").exists()
 
 
@@ -199,7 +225,8 @@ def test_push_creates_a_tagged_dataset_repo(release, tmp_path, hub_standin, monk
     repo = hub_standin.repos["phyassist/IMHI"]
     assert repo["payload"]["type"] == "dataset" and repo["payload"]["visibility"] == "public"
     assert set(repo["files"]) == {"README.md", "eval.yaml", "LICENSE", "data/DR/test.csv", "data/DR/test_complete.csv",
-                                  "data/DR/test_expert.csv", "data/swmh/test_expert.csv"}
+                                  "data/DR/test_expert.csv", "data/DR/train.csv", "data/DR/validation.csv",
+                                  "data/swmh/test_expert.csv"}
     assert list(repo["tags"]) == [benchmark.IMHI_REVISION] and len(hub_standin.commits) == 1
     assert f"(tag {benchmark.IMHI_REVISION})" in capsys.readouterr().out
     assert b"byte-identical" in repo["files"]["README.md"]
@@ -235,3 +262,25 @@ def test_errors_are_one_line(tmp_path, release):
     assert not (tmp_path / "out").exists()  # atomic: nothing half-staged
     with pytest.raises(UserError, match="`repo_id` must look like ORG/NAME, got 'IMHI'"):
         benchmark.BenchmarkPushConfig(repo_id="IMHI")
+
+
+def test_cards_pin_the_commit_the_tag_names(release, tiny_adapter_dir, tmp_path, hub_standin, monkeypatch):
+    """Pushed, the tag resolves (HfApi.dataset_info(...).sha, here the stand-in's): the model-index and
+    .eval_results pin that commit and keep the tag in `notes`; unresolvable, they pin the tag (above)."""
+    from huggingface_hub import ModelCard, parse_eval_result_entries
+
+    from phyassist.hub.publish import stage
+
+    _pin(monkeypatch, release)
+    assert _push(release, tmp_path / "bench", hub_standin) == 0
+    sha = hub_standin.repos["phyassist/IMHI"]["tags"]["v1"]
+    monkeypatch.setattr("huggingface_hub.constants.ENDPOINT", hub_standin.url)
+    assert benchmark.resolve_revision() == benchmark.Revision("v1", sha) and len(sha) == 40
+    assert benchmark.resolve_revision(tag="v9").revision == "v9"  # a tag that names nothing: the tag itself
+    base, adapter = imhi_results(("MultiWD",)), imhi_results(("MultiWD",), offset=7.5)
+    out = stage(tiny_adapter_dir, base, adapter, tmp_path / "hub", repo_id="someone/phyassist-tiny", dataset="MultiWD")
+    entries = parse_eval_result_entries(yaml.safe_load((out / ".eval_results" / "imhi.yaml").read_text()))
+    assert {e.dataset_revision for e in entries} == {sha} and all(e.notes.endswith(", IMHI tag v1") for e in entries)
+    card = ModelCard.load(out / "README.md")
+    assert {r.dataset_revision for r in card.data.eval_results} == {sha}
+    assert f"at revision `{sha}` (tag `v1`)" in card.text

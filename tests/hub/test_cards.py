@@ -21,14 +21,10 @@ def _card(adapter_dir, base=None, adapter=None, **kw):
                             dataset=kw.pop("dataset", "final"), **kw)
 
 
-def test_metadata_uses_hub_id_license_and_tags(tiny_adapter_dir, tmp_path, monkeypatch):
-    import dataclasses
-
-    from phyassist import models
-
-    # every preset is apache-2.0, as is the default: a base with another license shows where it comes from
-    monkeypatch.setattr(cards, "resolve_base", lambda name: dataclasses.replace(models.resolve_base(name),
-                                                                                license="llama3.2"))
+def test_metadata_uses_hub_id_license_and_tags(tiny_adapter_dir, tmp_path, hub_standin, monkeypatch):
+    # the base's license comes from its own card (here on the stand-in): no preset declares this base's
+    hub_standin.add_repo("phyassist-tests/tiny-llama", {"README.md": b"---\nlicense: llama3.2\n---\n# tiny\n"})
+    monkeypatch.setattr("huggingface_hub.constants.ENDPOINT", hub_standin.url)
     card = _card(tiny_adapter_dir)
     card.save(tmp_path / "README.md")
     meta = yaml.safe_load((tmp_path / "README.md").read_text().split("---")[1])
@@ -37,9 +33,28 @@ def test_metadata_uses_hub_id_license_and_tags(tiny_adapter_dir, tmp_path, monke
     assert meta["base_model"] == "phyassist-tests/tiny-llama"
     assert meta["library_name"] == "peft" and meta["pipeline_tag"] == "text-generation"
     assert {"phyassist", "mental-health", "imhi", "lora"} <= set(meta["tags"])
-    assert meta["license"] == "llama3.2"
-    assert meta["datasets"] == ["phyassist/IMHI"]  # Hub dataset ids: the benchmark dataset
+    assert meta["license"] == "llama3.2" and "License: `llama3.2`, the base model's" in card.text
+    assert meta["datasets"] == ["phyassist/IMHI"]  # Hub dataset ids: the benchmark dataset's training splits
     assert str(tiny_adapter_dir) not in (tmp_path / "README.md").read_text()
+
+
+def test_unknown_base_license_is_left_out_and_said(tiny_adapter_dir, tmp_path):
+    """Offline, a base no preset declares has no license to read: none is stated (never a default)."""
+    card = _card(tiny_adapter_dir)
+    assert card.data.license is None and "license:" not in str(card).split("---")[1]
+    assert "The base model's license could not be determined (phyassist-tests/tiny-llama's model card could " \
+           "not be read), so this card states none" in card.text
+    card.save(tmp_path / "README.md")
+    cards.validate_card(tmp_path / "README.md", imhi_results(("MultiWD", "SAD"), offset=7.5, bart=True))
+
+
+def test_other_license_keeps_its_name_and_link(tiny_adapter_dir, hub_standin, monkeypatch):
+    hub_standin.add_repo("phyassist-tests/tiny-llama", {"README.md": b"---\nlicense: other\nlicense_name: tiny-1.0\n"
+                                                                      b"license_link: LICENSE\n---\n"})
+    monkeypatch.setattr("huggingface_hub.constants.ENDPOINT", hub_standin.url)
+    data = _card(tiny_adapter_dir).data
+    assert (data.license, data.license_name, data.license_link) == (
+        "other", "tiny-1.0", "https://huggingface.co/phyassist-tests/tiny-llama/blob/main/LICENSE")
 
 
 def test_eval_results_round_trip(tiny_adapter_dir, tmp_path):
@@ -117,10 +132,14 @@ def test_complete_variant_and_splits_outside_the_release():
     assert [e.task_id for e in cards.eval_result_entries(results)] == ["DR_complete", "DR_complete_accuracy"]
 
 
-def test_counsel_chat_is_named_by_its_hub_id(tiny_adapter_dir):
+def test_datasets_are_the_training_data_by_hub_id(tiny_adapter_dir):
     card = cards.build_card(tiny_adapter_dir, {"tasks": {}}, imhi_results(), repo_id="a/b", dataset="all")
     assert card.data.datasets == ["phyassist/IMHI", "nbertagnolli/counsel-chat"]  # `all` includes counsel-chat
-    assert cards.hub_datasets("counsel-chat") == card.data.datasets and cards.hub_datasets("SAD") == ["phyassist/IMHI"]
+    assert "Trained on [phyassist/IMHI](https://huggingface.co/datasets/phyassist/IMHI) (its `train` and " \
+           "`validation` splits) and [nbertagnolli/counsel-chat]" in card.text
+    # never the test sets a model is only scored on: a counsel-chat adapter trained on no IMHI row
+    assert cards.hub_datasets("counsel-chat") == ["nbertagnolli/counsel-chat"]
+    assert cards.hub_datasets("SAD") == cards.hub_datasets("final") == ["phyassist/IMHI"]
     assert "[phyassist/IMHI](https://huggingface.co/datasets/phyassist/IMHI) at revision `v1`" in str(card)
 
 

@@ -206,6 +206,35 @@ def test_publish_looks_up_its_names_once(data_dir, tiny_adapter_dir, tmp_path, m
     assert [e.base_preset for e in calls["eval"]] == [cfg.base_preset] * 2
 
 
+# what a publish run writes, relative to its output folder; the log names each once, in the summary
+OUTPUTS = ("adapter", "eval/base/results.json", "eval/base/results.md", "eval/adapter/results.json",
+           "eval/adapter/results.md", "hub/README.md", "hub")
+
+
+def assert_outputs_named_once(log: str, out: Path) -> None:
+    """Every output exists and the log names its path exactly once (the push command aside: an instruction),
+    and the summary names nothing else."""
+    import re
+
+    lines = [line for line in log.splitlines() if not line.strip().startswith("phyassist push ")]
+    for rel in OUTPUTS:
+        path = out / rel
+        assert path.exists(), path
+        named = [line for line in lines if re.search(re.escape(str(path)) + r"(?![\w./-])", line)]
+        assert len(named) == 1, (rel, named)
+    summary = log.split("Outputs:\n", 1)[1].split("\n")
+    rows = summary[:next(i for i, line in enumerate(summary) if not line.startswith("  "))]
+    listed = [line.split()[-1] for line in rows]
+    assert listed == [str(out / rel) for rel in OUTPUTS]
+
+
+def test_the_summary_names_each_output_once(tmp_path):
+    result = publish.PublishResult(tmp_path / "hub", "me/x", None, "phyassist push", outputs={
+        "adapter folder": tmp_path / "adapter", "model card": tmp_path / "hub" / "README.md"})
+    assert publish.format_outputs(result.outputs).splitlines() == [
+        "Outputs:", f"  adapter folder  {tmp_path / 'adapter'}", f"  model card      {tmp_path / 'hub' / 'README.md'}"]
+
+
 @pytest.mark.slow
 def test_train_and_push_dry_run_end_to_end(tmp_path, data_dir, hub_standin):
     out = tmp_path / "run"
@@ -218,6 +247,8 @@ def test_train_and_push_dry_run_end_to_end(tmp_path, data_dir, hub_standin):
     assert proc.returncode == 0, proc.stderr[-3000:]
     staged = out / "hub"
     assert f"phyassist push {staged} --repo-id your-username/phyassist-smollm2-135m-instruct-multiwd" in proc.stdout
+    assert_outputs_named_once(proc.stderr + proc.stdout, out)
+    assert "bitsandbytes" not in proc.stderr  # a LoRA run never loads it (phyassist.lazy_bnb)
     assert EXPECTED <= _files(staged)
     results = json.loads((staged / "eval" / "adapter.json").read_text())
     assert results["tasks"]["MultiWD"]["n"] == 8

@@ -115,6 +115,30 @@ def test_a_bad_first_adapter_leaves_a_clean_base(tiny_llama_dir, tiny_mixtral_di
     assert not torch.allclose(logits(bank, "one", ids), logits(bank, None, ids), atol=1e-4)
 
 
+def test_a_4bit_mixtral_bank_refuses_expert_lora_in_one_line(tiny_mixtral_dir, tmp_path):
+    """quantize=True (a GPU Space) stores Mixtral's fused experts in 4 bits; an adapter on those experts
+    (peft target_parameters) cannot be served there and says so, the others load."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    from phyassist.experts4bit import Experts4bit
+
+    experts = ["mlp.experts.gate_up_proj", "mlp.experts.down_proj"]
+    get_peft_model(AutoModelForCausalLM.from_pretrained(tiny_mixtral_dir),
+                   LoraConfig(r=4, target_modules=["q_proj"], target_parameters=experts)).save_pretrained(tmp_path / "e")
+    attention = make_adapter(tiny_mixtral_dir, tmp_path / "a", 0, hub_id="phyassist-tests/tiny-mixtral")
+    bank = AdapterBank.load(str(tiny_mixtral_dir), {"experts": str(tmp_path / "e"), "attention": str(attention)},
+                            quantize=True)
+    assert isinstance(bank.model.base_model.model.model.layers[0].mlp.experts, Experts4bit)
+    assert bank.names == ["attention"]
+    assert bank.failed == {"experts": (
+        "UserError: `target_parameters` ['mlp.experts.down_proj', 'mlp.experts.gate_up_proj']: these experts are "
+        "stored in 4 bits, where peft's target_parameters cannot add LoRA; serve this adapter on a 16-bit base")}
+    ids = torch.randint(5, 100, (1, 6))
+    assert not torch.allclose(logits(bank, "attention", ids), logits(bank, None, ids), atol=1e-4)
+
+
 def test_stream_generate_streams_and_stops(bank, smol_tokenizer):
     ids = chat_input_ids(bank.tokenizer, chat_messages([], "hello"))
     pieces = list(stream_generate(bank, "one", ids, Sampling.clamped(temperature=0, max_new_tokens=8)))

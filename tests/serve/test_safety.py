@@ -20,6 +20,7 @@ from phyassist.serve.safety import (
     screen_conversation,
 )
 from phyassist.serve.safety import model as crisis_model
+from phyassist.serve.safety.rules import match_rules
 from phyassist.serve.safety.text import normalize
 
 REPO = Path(__file__).resolve().parents[2]
@@ -126,6 +127,21 @@ def test_normalize_keeps_ordinary_numbers_and_words():
     assert normalize("Ca\u0301fe\u0301  au   lait") == "cafe au lait"
 
 
+def test_normalize_keeps_other_scripts_and_folds_latin_letters_without_accents():
+    # look-alikes are mapped only inside words that mix them with Latin letters
+    assert normalize("Я хочу умереть") == "я хочу умереть"
+    assert normalize("kill m\u0443self") == "kill myself"
+    assert normalize("Chcę umrzeć, łzy") == "chce umrzec, lzy" and normalize("ÖLMEK İSTİYORUM ı") == "olmek istiyorum i"
+    assert normalize("死にたい") == "死にたい" and normalize("죽고 싶어") == "죽고 싶어"  # voicing marks and Hangul stay
+    assert normalize("х о ч у у м е р е т ь") == "хочуумереть"  # letter-spacing in any script
+
+
+def test_a_character_of_an_unspaced_script_counts_as_a_word():
+    from phyassist.serve.safety.model import word_count
+
+    assert [word_count(t) for t in ("我想死", "不想活了", "죽고 싶어", "yes, tonight")] == [3, 4, 4, 2]
+
+
 # --- idioms and negation ---
 
 @pytest.mark.parametrize("text", [
@@ -154,6 +170,49 @@ def test_a_denial_inside_a_negating_frame_is_a_signal(text):
 def test_other_languages(text, language):
     signal = detect_crisis(text)
     assert signal is not None and signal.rule == language, (language, signal)
+
+
+@pytest.mark.parametrize("text", [
+    "ran 12 kms this morning, legs are dead lol", "the hotel is 3 kms from the beach", "what does kms mean?",
+    'is "unalive" just a tiktok word?', "que significa kms en los mensajes?", "I'd rather die than do the dishes tonight",
+    "prefiero morir que ir a otra reunion", "writing an essay on the theme of suicide in Anna Karenina",
+    "explain Durkheim's theory of suicide for my exam", "the ending of Romeo and Juliet, such a tragic double suicide",
+    "mi jefe me va a matar cuando vea este error", "i have stretch marks on my thighs after pregnancy",
+    "my friend keeps saying she wants to die her hair pink",
+])
+def test_distances_slang_questions_chores_and_essays_stay_quiet(text):
+    assert match_rules(normalize(text)) is None, match_rules(normalize(text))
+
+
+@pytest.mark.parametrize("text", ["I'd rather die than go on like this", "i w a n t t o d i e",
+                                  "c h c e u m r z e c", "kms for real this time"])
+def test_the_quiet_senses_leave_their_crisis_twins_alone(text):
+    assert match_rules(normalize(text)) is not None
+
+
+@pytest.mark.parametrize("text,language", [
+    ("chcę umrzeć", "pl"), ("ölmek istiyorum", "tr"), ("хочу умереть", "ru"), ("mujhe mar jana hai", "hi"),
+    ("بدي موت", "ar"), ("我想死", "zh"), ("死にたい", "ja"), ("죽고 싶어", "ko"),
+])
+def test_short_first_person_wishes_in_more_languages(text, language):
+    signal = detect_crisis(text)
+    assert signal is not None and signal.rule == language, (language, signal)
+
+
+@pytest.mark.parametrize("text", ["nie chcę umierać", "不想死", "想死你了！", "死にたいわけじゃない", "не хочу умереть"])
+def test_their_denials_and_idioms_do_not_match(text):
+    assert match_rules(normalize(text)) is None
+
+
+def test_the_noun_suicide_alone_is_a_topic_the_learned_layer_weighs(monkeypatch):
+    essay = "for my history class: was Hitler's death in the bunker a suicide?"
+    assert match_rules(normalize(essay)) == ("topic", "suicide")
+    assert match_rules(normalize("thinking about suicide again")) == ("intent", "thinking about suicide")
+    crisis_model.shipped.cache_clear()
+    assert detect_crisis(essay) is None  # the learned layer clears it
+    assert detect_crisis("suicide.") is not None  # too short for the learned layer: the topic fires
+    monkeypatch.setattr("phyassist.serve.safety.screen.shipped", lambda: None)
+    assert detect_crisis(essay) is not None  # no learned layer: a topic hit fires
 
 
 # --- conversations ---
@@ -205,6 +264,48 @@ def test_model_layer_fires_where_rules_do_not():
                          "I keep looking at the pills in the cabinet")
              if match_rules(normalize(t)) is None and detect_crisis(t) is not None]
     assert model is not None and fired
+
+
+def test_concepts_are_shared_across_languages():
+    from phyassist.serve.safety.concepts import concept_tokens, concepts
+
+    for text in ("I want to die", "quiero morir", "chcę umrzeć", "ölmek istiyorum", "я хочу умереть", "我想死"):
+        assert {"WANT", "DIE"} <= set(concepts(normalize(text))), text
+    assert concept_tokens("pills tonight") == "PILLS TONIGHT PILLS+TONIGHT"
+
+
+def test_the_lexicon_reads_headers_and_word_starts_and_rejects_a_word_without_a_concept():
+    from phyassist.serve.safety.concepts import _B, read_lexicon
+
+    assert read_lexicon("# note\n[DIE]\n@ (?:die)\\b\nmorir\n") == {"DIE": [_B + r"(?:die)\b", "morir"]}
+    with pytest.raises(ValueError, match=r"concepts.txt: a word before any \[CONCEPT\] header: 'die'"):
+        read_lexicon("die\n[DIE]\n")
+
+
+def test_the_learned_layer_reads_languages_without_rules():
+    """Crisis messages in words no rule names score above their harmless twins, in four languages."""
+    model = crisis_model.shipped()
+    pairs = [("zostawiłam listy dla mamy i taty, jutro już mnie nie będzie", "zostawiłam listę zakupów dla mamy, jutro wracam"),
+             ("babamın ilaçlarını topladım, bu gece hepsini içeceğim", "babamın ilaçlarını eczaneden aldım, akşam getireceğim"),
+             ("udah aku bagiin semua barangku, habis ini aku pergi selamanya", "udah aku bagiin semua kue ke tetangga, enak katanya"),
+             ("main sab chhod ke hamesha ke liye chala jaunga, kisi ko fark nahi padega", "main kal ghar chala jaunga, mummy ne bulaya hai")]
+    for crisis, harmless in pairs:
+        assert model.score(crisis) > model.score(harmless), (crisis, harmless)
+
+
+def test_thresholds_are_the_lowest_within_every_false_alarm_budget():
+    import numpy as np
+
+    from phyassist.serve.safety.training import choose_thresholds
+
+    texts = [f"message number {i} about my day" for i in range(8)]
+    labels = np.array([1, 1, 0, 0, 0, 0, 1, 0])
+    groups = ["crisis", "crisis", "hard", "hard", "chat", "chat", "crisis_posts", "posts"]
+    scores = np.array([0.9, 0.4, 0.45, 0.2, 0.3, 0.1, 0.8, 0.1])
+    threshold, _, report = choose_thresholds(texts, labels, groups, scores, budget={"hard": 0.0, "chat": 0.0, "posts": 0.0})
+    assert threshold == 0.46 and report["recall"] == 0.5  # 0.45 would fire on a hard harmless message
+    threshold, _, report = choose_thresholds(texts, labels, groups, scores, budget={"hard": 0.5, "chat": 0.0, "posts": 0.0})
+    assert threshold == 0.31 and report["recall"] == 1.0
 
 
 @pytest.mark.parametrize("text", ["ok", "yes", "yes, tonight", "sounds good, thank you", "can you tell me more"])

@@ -120,16 +120,12 @@ def test_merged_logits_equal_base_plus_adapter_fp32(tiny_export, tiny_llama_dir,
 
 
 def test_merged_logits_equal_base_plus_adapter_bf16(tiny_llama_dir, lora_adapter, smol_tokenizer, tmp_path,
-                                                    monkeypatch):
-    import dataclasses
-
+                                                    hub_standin, monkeypatch):
     from huggingface_hub import ModelCard
 
-    from phyassist import models
-
-    # every preset is apache-2.0, as is the default: a base with another license shows the card takes the base's
-    resolve = models.resolve_base
-    monkeypatch.setattr(models, "resolve_base", lambda name: dataclasses.replace(resolve(name), license="llama3.2"))
+    # no preset declares this base: its license is read from its own card (on the Hub stand-in)
+    hub_standin.add_repo("phyassist-tests/tiny-llama", {"README.md": b"---\nlicense: llama3.2\n---\n"})
+    monkeypatch.setattr("huggingface_hub.constants.ENDPOINT", hub_standin.url)
     result = export(ExportConfig(adapter=str(lora_adapter), out=str(tmp_path / "bf16"), dtype="bfloat16"))
     card = ModelCard.load(result.out / "README.md")
     assert card.data.license == "llama3.2" and "| merged weights | bfloat16 |" in card.text
@@ -172,6 +168,35 @@ def test_qlora_adapter_merges_into_its_dequantized_base(tiny_llama_dir, smol_tok
     assert (merged - full).abs().max() > 100 * (merged - adapted).abs().max()
 
 
+def test_qlora_mixtral_merges_into_its_dequantized_experts(tiny_mixtral_dir, smol_tokenizer, tmp_path):
+    """Mixtral's fused experts load in 4 bits too (phyassist.experts4bit); the merged model holds them as plain
+    dequantized weights in transformers' own experts class, and from_pretrained reads it back."""
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM
+
+    from phyassist.models import load_model_and_tokenizer
+    from phyassist.train.lora import keep_4bit_trainable
+
+    adapter = make_adapter(tiny_mixtral_dir, tmp_path / "qlora", ("q_proj", "v_proj", "gate"), quantization="nf4")
+    result = export(ExportConfig(adapter=str(adapter), out=str(tmp_path / "merged")))
+    assert (result.method, result.dtype) == ("QLoRA", "float32")
+    assert "quantization_config" not in json.loads((result.out / "config.json").read_text())
+    merged = AutoModelForCausalLM.from_pretrained(result.out).eval()
+    experts = merged.model.layers[0].mlp.experts
+    assert type(experts).__name__ == "MixtralExperts" and experts.gate_up_proj.dtype == torch.float32
+    base, _ = load_model_and_tokenizer(str(tiny_mixtral_dir), quantization="nf4", dtype=torch.float32)
+    keep_4bit_trainable(base)  # the exact dequantize-then-matmul path, not the packed bf16 kernel
+    # the experts the adapter was trained with: the 4-bit codes dequantized, not the 16-bit checkpoint
+    assert torch.equal(experts.gate_up_proj, base.model.layers[0].mlp.experts.dequantized("gate_up_proj"))
+    ids = ids_of(smol_tokenizer)
+    with torch.no_grad():
+        adapted = PeftModel.from_pretrained(base, adapter).eval()(ids).logits.float()
+        out = merged(ids).logits.float()
+    assert (out - adapted).abs().max() <= 1e-5 * adapted.abs().max()
+    _, full = reference_logits(tiny_mixtral_dir, adapter, ids)
+    assert (out - full).abs().max() > 100 * (out - adapted).abs().max()
+
+
 def test_export_folder_and_model_card(tiny_export):
     from huggingface_hub import ModelCard
 
@@ -182,8 +207,14 @@ def test_export_folder_and_model_card(tiny_export):
     assert not any(f.startswith("adapter_") for f in files)  # merged: no PEFT files left
     card = ModelCard.load(out / "README.md")
     assert card.data.base_model == "phyassist-tests/tiny-llama"
-    assert card.data.base_model_relation == "merge"
-    assert card.data.license == "apache-2.0" and card.data.library_name == "transformers"
+    # one base with a fine-tune merged in; `merge` is for two or more bases (hub-docs docs/hub/model-cards.md)
+    assert card.data.base_model_relation == "finetune"
+    assert card.data.library_name == "transformers"
+    # offline, no preset and no card: no license stated (never a default), and the card says so
+    assert card.data.license is None and "The base model's license could not be determined" in card.text
+    from phyassist.hub.frontmatter import folder_violations
+
+    assert folder_violations(out, "model", ["README.md"]) == []
     assert {"merge", "lora", "gguf"} <= set(card.data.tags)
     assert 'from_pretrained("tester/tiny-merged")' in card.text and "--hf-file gguf/tiny-merged.F32.gguf" in card.text
     assert "ollama create" in card.text and "r=4, alpha=8" in card.text

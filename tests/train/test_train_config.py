@@ -164,6 +164,7 @@ VALUES = {
     "accelerator_config": {"accelerator_config": {"split_batches": True}}, "fsdp": {"fsdp": "full_shard"},
     "load_best_model_at_end": {"load_best_model_at_end": True, "save_steps": 50},
     "dataloader_prefetch_factor": {"dataloader_prefetch_factor": 3, "dataloader_num_workers": 2},
+    "quant_storage": {"quant_storage": "bfloat16"}, "device_map": {"device_map": "sequential"},
 }
 # fields a recipe cannot hold, and why
 NOT_IN_RECIPES = {
@@ -248,7 +249,7 @@ def test_hardware_is_decided_in_one_place_and_logged_in_one_line(cuda, cpu_bf16,
     monkeypatch.setattr(hardware, "cpu_has_bf16", lambda: cpu_bf16)
     asked = SimpleNamespace(**{"quantization": "auto", "bf16": None, "fp16": False, "activation_checkpointing": None,
                                "base_dtype": "auto", "attn_implementation": "auto", "use_cpu": False,
-                               "dataloader_pin_memory": True, **kw})
+                               "dataloader_pin_memory": True, "quant_storage": "auto", "device_map": None, **kw})
     with caplog.at_level(logging.INFO, logger="phyassist.train.hardware"):
         got = hardware.resolve_hardware(asked, PRESETS["smollm2-135m-instruct"]).as_dict()
     assert {k: got[k] for k in expected} == expected

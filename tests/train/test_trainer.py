@@ -69,6 +69,27 @@ def test_one_step_changes_lora_weights_only(arch, request, tmp_path, lookups):
         assert any(".mlp.down_proj.lora_B" in n for n in changed)
 
 
+def test_qlora_trains_a_tiny_mixtral_on_4bit_experts(tiny_mixtral_dir, tmp_path):
+    """QLoRA stores the fused experts in NF4 too (phyassist.experts4bit) and the Trainer trains through them:
+    every LoRA B moves, the packed experts and every other base tensor stay as loaded."""
+    import torch
+
+    from phyassist.experts4bit import Experts4bit
+    from phyassist.train.trainer import build_trainer
+
+    cfg = tiny_train_config(tiny_mixtral_dir, tmp_path / "run", max_steps=1, quantization="nf4", lora_dropout=0.0,
+                            learning_rate=1e-2, warmup_steps=0)
+    trainer = build_trainer(cfg).trainer
+    experts = [m for m in trainer.model.modules() if isinstance(m, Experts4bit)]
+    assert len(experts) == 2 and all(m.gate_up_proj.dtype == torch.uint8 for m in experts)
+    before = {n: p.detach().clone() for n, p in trainer.model.named_parameters()}
+    trainer.train()
+    lora = {n for n in before if "lora_" in n}
+    changed = {n for n, p in trainer.model.named_parameters() if not torch.equal(p.detach(), before[n])}
+    assert changed <= lora, f"base tensors changed: {sorted(changed - lora)[:3]}"
+    assert {n for n in lora if "lora_B" in n} <= changed and any(".mlp.gate.lora_B" in n for n in changed)
+
+
 def test_the_mixtral_recipes_lora_settings_build_on_a_tiny_mixtral(tiny_mixtral_dir, tmp_path, caplog):
     """The production recipe's LoRA settings (targets incl. the router `gate`, which transformers 5 does
     not make a Linear): a non-zero dropout is turned off with a warning instead of failing in peft."""

@@ -245,6 +245,8 @@ def _from_local_data() -> ClassifierSet | None:
     h = hashlib.sha256("".join(rows_hash(r) for r in rows.values()).encode()).hexdigest()[:16]
     dest = _cache_root() / f"local-{h}"
     if not (dest / MANIFEST).is_file():
-        logger.info("Building label classifiers for %s from the IMHI training data into %s.", ", ".join(rows), dest)
+        # the folder is named once, by the caller's "Label classifiers: ... (cached at ...)" line
+        logger.info("Building label classifiers for %s from the IMHI training data (once, then cached).",
+                    ", ".join(rows))
         build(dest, list(rows), rows=rows)
     return ClassifierSet.open(dest, f"built from this machine's IMHI training data (cached at {dest})")

@@ -1,7 +1,8 @@
 """Crisis screening for the Space: the screen, what it shows when it fires, and the learned layer.
 
-It owns text normalisation (``text``), phrase rules in seven languages (``english``, ``languages``,
-``exclusions``, ``rules``), the learned layer and its shipped weights (``model``, ``training``,
+It owns text normalisation (``text``), phrase rules in English, six languages in depth and twenty more
+briefly (``english``, ``languages``, ``multilingual``, ``exclusions``, ``rules``), the learned layer, its
+multilingual concept lexicon and its shipped weights (``model``, ``concepts``, ``training``,
 ``crisis_model.npz``), the screen itself (``screen``) and the resources and fixed reply
 (``messages``). Misses cost more than false alarms: a false alarm costs a resource banner, never a
 refusal. It needs numpy and scikit-learn, never torch or Gradio, so a light install screens messages

@@ -59,6 +59,47 @@ IDIOMS = [
     r"(?:morrendo|morro|morri|morta|morto|morrer) de (?:rir|fome|sono|calor|frio|vontade|saudade|medo|vergonha|"
     r"tedio|cansaco|inveja|rir\w*)|(?:me )?mata de rir|"
     r"muoio (?:di|dal|dalla|dalle) \w+|morto di \w+|(?:ik )?(?:ga|gaat) dood (?:van|aan) de|lach me dood|doodmoe",
+    # "kms" as kilometres, and questions about the slang itself ("what does kms mean?")
+    r"\d+ ?kms?\b|\bkms \d+|\bkms (?:away|from|to|of|per|a day|a week|an hour|long)\b|"
+    r"\b(?:few|couple of|many|more|several|hundreds? of|thousands? of) kms\b",
+    r"(?:what|wat|whats|what's)(?: does| do| is|'s)?(?: \w+){0,3} [\"']?(?:kms|kys|ctb|unalive\w*|sewer ?slide|s-word)"
+    r"[\"']?(?: \w+){0,4} (?:mean|means|stand for|short for)\b|(?:why do people|people) (?:say|write|use) "
+    r"[\"']?(?:kms|kys|ctb|unalive\w*|sewer ?slide)|(?:meaning of|significa\w*|quiere decir|veut dire|heisst|bedeutet|"
+    r"betekent|znaczy|значит|означает|artinya|ka matlab|يعني|singkatan)(?: \w+){0,2} [\"']?(?:kms|kys|ctb|unalive\w*|"
+    r"sewer ?slide)\b|[\"']?(?:kms|kys|ctb|unalive\w*|sewer ?slide)[\"']?(?: \w+){0,3} (?:mean|means|stand for|"
+    r"significa\w*|quiere decir|veut dire|heisst|bedeutet|betekent|znaczy|ne demek|demek|artinya|ka matlab|matlab|"
+    r"just a (?:tiktok )?word|tiktok word)\b",
+    # "I'd rather die than do the dishes": a chore, not a life ("rather die than go on like this" stays)
+    r"(?:rather|sooner|prefiero|prefiro|preferiria|antes|plutot|je prefere|lieber|eher|piuttosto|wolalbym|wolalabym|"
+    r"predzej)(?: \w+)? (?:die|be dead|morir|muert[oa]|morrer|mourir|sterben|sterbe|sterb|morire|umrzec|umre)"
+    r"(?: ich| io| je)? (?:than|que|a|do que|als|che|niz)\b(?! (?:live|living|go on|going on|keep|continue|be alive|"
+    r"spend another|wake up|face|go back|vivir|seguir|vivre|continuer|leben|weiter\w*|viver|continuar|voltar|vivere|"
+    r"andare avanti|zyc|another day))",
+    # suicide as the subject of an essay, a theory, a play or a historical event
+    r"(?:essay|paper|thesis|dissertation|report|presentation|lecture|theory|theories|types? of|typology|theme|motif|"
+    r"portrayal|depiction|history of|sociology|ensayo|ensaio|redacao|teoria|tema|typologie|theorie|hausarbeit|saggio|"
+    r"wypracowanie|motyw|odev|esai)(?: \w+){0,5} (?:suicides?|suicidio|suicidios|selbstmord\w*|suizid\w*|zelfmoord|"
+    r"samobojstw\w*)\b",
+    r"(?:suicides?|suicidio|selbstmord\w*|suizid\w*|zelfmoord)(?: \w+){0,2} (?:in|dans|en|na|nella|nel|im|in de|bei|"
+    r"chez|de|di|von|of|at) (?:\w+ ){0,2}(?:literature|literatura|litterature|literatur|letteratura|literatuur|the novel|"
+    r"novel|the play|shakespeare|hamlet|romeo|madame bovary|werther|goethe|anna karenina|history|ancient|rome|japan|"
+    r"jonestown|sociology|sociologia)\b",
+    r"(?:double|doble|duplo|doppio|mass|collective|ritual) ?(?:suicides?|suicidio|selbstmord)|doppelselbstmord|"
+    r"suicide (?:bomb\w*|attack\w*|pact in)",
+    r"(?:por que|porque|pourquoi|warum|perche|why did|how did) (?:\w+ ){0,3}se (?:suicid\w*|tua|mato|matou|tolse)\b|"
+    r"\bne suicide kyun\b|(?:why|how) did (?!i\b|my\b)(?:\w+ ){1,3}(?:commit suicide|kill (?:him|her|them)sel\w*)",
+    # disappearing from social media for a while
+    r"(?:disappear|vanish|desaparecer|disparaitre|sumir|verschwinden|sparire|zniknac|ngilang)(?: \w+){0,2} (?:from|de|des|"
+    r"das|dos|da|aus|dai|z|dari) (?:\w+ )?(?:social media|socials|redes|reseaux|internet|instagram|insta|tiktok|sns|"
+    r"social|medsos|sosyal medya)|sns(?:から|에서) ?(?:消えたい|사라지고 ?싶)",
+    # "my boss is going to kill me" in Spanish and Portuguese; marks that are not wounds; a pet that jumps
+    r"(?:jefe|jefa|chefe|boss|madre|mae|mama|padre|pai|papa|profe|professora?|esposa|marido|mujer|novi[oa]|"
+    r"namorad[oa]) (?:\w+ ){0,2}(?:vai|va a|me va a|vai me|is going to|gonna) (?:me )?matar\b",
+    r"(?:calor|frio|sol|jefe|chefe|profe|trabajo|trabalho|examen|prova|tarea|ele|ela|el|ella|tu|voce) (?:\w+ ){0,2}"
+    r"(?:vai|va a|vao|van a) (?:me )?matar\b|\bme mataron\b|liegt im sterben|(?:die|dye)(?:ing|d|s)? (?:her|his|their|your|"
+    r"our) hair",
+    r"stretch ?marks?|acne (?:marks?|scars?)|birth ?marks?|(?:cat|cats|dog|dogs|kitten|puppy|bird|squirrel|goat|lemming)s? "
+    r"(?:\w+ ){0,2}(?:jump\w*|leap\w*) (?:off|from|onto)",
 ]
 
 DENIALS = [
@@ -94,7 +135,8 @@ DENIALS = [
     r"jamais (?:de )?mal|(?:je )?ne vais pas me (?:tuer|suicider)",
     r"(?:bin|ich bin) nicht suizidal|(?:ich )?(?:will|mochte) nicht sterben|wurde mich nie (?:umbringen|verletzen)|"
     r"(?:ich )?(?:werde|wurde) mich nicht umbringen",
-    r"nao (?:sou|estou) suicida|nao quero morrer|(?:eu )?nunca (?:me mataria|me machucaria)|nao vou me matar",
+    r"nao (?:sou|estou) suicida|nao quero morrer|(?:eu )?nunca (?:me mataria|me machucaria)|nao vou me (?:matar|machucar|ferir)",
+    r"(?:je )?(?:ne )?veux pas mourir|non (?:\w+ )?voglio morire|non mi faccio del male|ik wil niet dood",
 ]
 
 # A denial inside one of these frames is no denial: "I can't say I'm not suicidal".

@@ -93,12 +93,13 @@ BROADER: list[tuple[str, str]] = [
            r"\bcuerda\b(?:[^.!?]{0,40}?)(?:dia|noche|colgar\w*|cuello)|me tiro (?:del|de un|de la|por la|al|bajo)|"
            r"ya no (?:voy a|vas a|va a) estar|(?:manana|esta noche|pronto) (?:ya )?(?:todo )?(?:habra|va a) "
            r"(?:acabado|terminado|terminar|acabar)|cartas? (?:para|a) (?:mi|mis) (?:\w+ ){0,4}(?:manana|adios|"
-           r"despedida|ya no)|(?:se va a|va a) (?:matar|suicidar|quitar la vida)|colgarme|ahorcarme|"
+           r"despedida|ya no)|se va a (?:matar|suicidar|quitar la vida)|colgarme|ahorcarme|"
            r"(?:estoy|estar) (?:\w+ )?cansad[oa] de vivir|no (?:le )?encuentro sentido a (?:la vida|vivir|nada)"),
     ("fr", r"\bcorde\b(?:[^.!?]{0,40}?)(?:week-end|soir|demain|samedi|dimanche|pendre|cou|pour)|"
            r"(?:achete|acheter|j'ai) une corde|(?:mets|mis|garde|gardes|stocke|accumule) (?:\w+ ){0,3}(?:cachets|"
            r"medicaments|comprimes|pilules|somniferes)|(?:cachets|medicaments|comprimes|pilules) (?:\w+ ){0,3}de cote|"
-           r"me suis (?:encore )?(?:scarifie\w*|(?:coupe\w*|brule\w*)(?! (?:en|avec|sur|dans|au|a la|le doigt|la main)\b))|combien de (?:\w+ ){0,3}(?:pour|avant de) "
+           r"me suis (?:encore )?(?:scarifie\w*|(?:coupe\w*|brule\w*)(?! (?:en|avec|sur|dans|au|a la|le doigt|la main|"
+           r"les cheveux|les ongles|la frange)\b))|combien de (?:\w+ ){0,3}(?:pour|avant de) "
            r"(?:ne (?:pas|plus) (?:se|me) reveiller|mourir|en finir)|(?:demain|ce soir|bientot) (?:tout )?"
            r"(?:sera|ca sera) (?:fini|termine)|se jeter (?:sous|du|d'un|par)|a quoi bon vivre|"
            r"(?:que|veux que) (?:ca|tout) s'arrete (?:pour toujours|definitivement)|me pendre|"
@@ -115,7 +116,8 @@ BROADER: list[tuple[str, str]] = [
            r"cartas? de despedida|(?:vai|vou) se matar|(?:comprei|tenho|arranjei) (?:uma|a) corda|\bcorda\b(?:[^.!?]"
            r"{0,40}?)(?:sabado|domingo|noite|amanha|pescoco|enforcar)|(?:cartela|caixa|frasco) inteir[ao]|"
            r"me enforcar|cansad[oa] de viver|nao (?:posso|consigo) dizer que nao (?:quero|vou)"),
-    ("it", r"mi butto (?:dal|da un|da una|sotto)|mi sono (?:tagliat[oa]|ferit[oa]|bruciat[oa])|(?:ho|tengo) "
+    ("it", r"mi butto (?:dal|da un|da una|sotto)|mi sono (?:tagliat[oa]|ferit[oa]|bruciat[oa])(?! (?:la mano|il dito|"
+           r"le dita|con|cucinando|i capelli)\b)|(?:ho|tengo) "
            r"(?:messo da parte|conservato|accumulato) (?:\w+ )?(?:pillole|pastiglie|farmaci)|stanc[oa] di vivere|"
            r"non voglio (?:piu )?svegliarmi"),
     ("nl", r"(?:pillen|tabletten) (?:\w+ )?(?:gespaard|verzameld)|voor de trein (?:springen|te springen|spring)|"

@@ -1,9 +1,10 @@
-"""The learned layer of the crisis screen: hashed word and character n-grams into a logistic regression.
+"""The learned layer of the crisis screen: hashed n-grams and multilingual concepts into a logistic regression.
 
-Phrase rules (``rules``) miss paraphrases; this model scores what they miss. It reads the same cleaned
-text as the rules (normalised, idioms and sincere denials blanked), so it never needs a vocabulary:
-features are hashed (word 1-2-grams and character 2-5-grams) and the weights are one ``.npz`` shipped
-with the package (``crisis_model.npz``), loaded without the Hub. ``training`` makes it.
+Phrase rules (``rules``) miss paraphrases and languages they have no words for; this model scores what
+they miss. It reads the same cleaned text as the rules (normalised, idioms and sincere denials blanked),
+so it never needs a vocabulary: features are hashed (word 1-2-grams, character 2-5-grams, and the
+concepts of ``concepts`` with their pairs, shared across languages) and the weights are one ``.npz``
+shipped with the package (``crisis_model.npz``), loaded without the Hub. ``training`` makes it.
 """
 
 from __future__ import annotations
@@ -19,21 +20,41 @@ from pathlib import Path
 import numpy as np
 
 from ...io import atomic_path
+from .concepts import concept_tokens
 from .rules import clean
 from .text import normalize
 
 logger = logging.getLogger(__name__)
 
-FORMAT = 1
+FORMAT = 2
 N_WORD = 2**16
 N_CHAR = 2**17
+N_CONCEPT = 2**14  # 83 concepts and their 3,403 pairs: few collisions
+# The concept block is scaled up against the n-gram blocks (each is l2-normalised): a concept is worth
+# more than any one n-gram because every language shares it.
+CONCEPT_SCALE = 1.0
 ARTIFACT = "crisis_model.npz"
-# Fires at this probability. Chosen on the development messages and dreaddit/SAD posts by
-# cross-validation (see benchmarks/RESULTS.md, "Crisis screening"); misses cost more than false alarms.
+# Fires at this probability; the build chooses the shipped one by cross-validation on its training
+# messages (``training.choose_thresholds``): misses cost more than false alarms.
 DEFAULT_THRESHOLD = 0.55
+# A message whose only rule hit is the noun "suicide" (rules' "topic") is cleared below this probability:
+# an essay or a history question, not a person at risk. Lower than the firing threshold: doubt fires.
+DEFAULT_TOPIC_THRESHOLD = 0.2
 # Fewer words than this carry too little for the model ("ok", "yes, tonight"): rules and the conversation
 # read across turns decide those.
 MIN_WORDS = 4
+# A Chinese character, a kana or a Hangul syllable carries about what an English word does ("我想死",
+# "죽고 싶어" are four words in English); Thai, Lao, Khmer and Myanmar are written without spaces too,
+# about three letters a word.
+_SYLLABIC = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
+_UNSPACED = re.compile("[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff]+")
+
+
+def word_count(cleaned: str) -> int:
+    """Words in cleaned text, counting syllabic and unspaced scripts as their English equivalent."""
+    spaced = _UNSPACED.sub(" ", _SYLLABIC.sub(" ", cleaned))
+    return (len(re.findall(r"\w+", spaced)) + len(_SYLLABIC.findall(cleaned))
+            + sum(len(run) // 3 for run in _UNSPACED.findall(cleaned)))
 
 
 def _vectorizers():
@@ -43,7 +64,8 @@ def _vectorizers():
     words = HashingVectorizer(analyzer="word", ngram_range=(1, 2), n_features=N_WORD,
                               token_pattern=r"(?u)\b\w[\w']*\b", **common)
     chars = HashingVectorizer(analyzer="char_wb", ngram_range=(2, 5), n_features=N_CHAR, **common)
-    return words, chars
+    ideas = HashingVectorizer(analyzer="word", token_pattern=r"\S+", n_features=N_CONCEPT, **common)
+    return words, chars, ideas
 
 
 def features(texts: list[str]):
@@ -51,8 +73,9 @@ def features(texts: list[str]):
     from scipy.sparse import hstack
 
     cleaned = [clean(normalize(t)) for t in texts]
-    words, chars = _vectorizers()
-    return hstack([words.transform(cleaned), chars.transform(cleaned)]).tocsr()
+    words, chars, ideas = _vectorizers()
+    return hstack([words.transform(cleaned), chars.transform(cleaned),
+                   CONCEPT_SCALE * ideas.transform([concept_tokens(c) for c in cleaned])]).tocsr()
 
 
 @dataclass(frozen=True)
@@ -61,6 +84,7 @@ class CrisisModel:
     intercept: float
     threshold: float = DEFAULT_THRESHOLD
     info: dict | None = None
+    topic_threshold: float = DEFAULT_TOPIC_THRESHOLD
 
     def scores(self, texts: list[str]) -> np.ndarray:
         """P(crisis) per message."""
@@ -71,9 +95,15 @@ class CrisisModel:
         return float(self.scores([text])[0])
 
     def fires(self, text: str) -> bool:
-        if len(re.findall(r"\w+", clean(normalize(text)))) < MIN_WORDS:
+        if word_count(clean(normalize(text))) < MIN_WORDS:
             return False
         return self.score(text) >= self.threshold
+
+    def clears(self, text: str) -> bool:
+        """Whether a message that names suicide as a topic scores low enough to pass (never a short one)."""
+        if word_count(clean(normalize(text))) < MIN_WORDS:
+            return False
+        return self.score(text) < self.topic_threshold
 
     def save(self, path: str | Path) -> Path:
         """Write the weights (float16) and the build info; same inputs give the same bytes."""
@@ -82,6 +112,7 @@ class CrisisModel:
         path = Path(path)
         arrays = {"coef": self.coef.astype(np.float16), "intercept": np.array([self.intercept], np.float64),
                   "threshold": np.array([self.threshold], np.float64),
+                  "topic_threshold": np.array([self.topic_threshold], np.float64),
                   "info": np.frombuffer(json.dumps(self.info or {}, sort_keys=True).encode(), np.uint8)}
         with atomic_path(path) as tmp:
             with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
@@ -98,7 +129,8 @@ class CrisisModel:
             info = json.loads(bytes(z["info"]).decode() or "{}")
             if info.get("format") != FORMAT:
                 raise ValueError(f"{path}: crisis model format {info.get('format')!r}, expected {FORMAT}")
-            return cls(z["coef"].astype(np.float32), float(z["intercept"][0]), float(z["threshold"][0]), info)
+            return cls(z["coef"].astype(np.float32), float(z["intercept"][0]), float(z["threshold"][0]), info,
+                       float(z["topic_threshold"][0]))
 
 
 @lru_cache(maxsize=1)

@@ -4,6 +4,8 @@
 returns the first positive rule that matches as ``(category, phrase)``, or None. The order is fixed:
 direct English phrases, other languages, then broader concepts in English and other languages.
 Keywords that survive any separators (``s.u.i.c.i.d.e``) are matched per word on the letters alone.
+A match that is only the noun "suicide" (``multilingual.TOPIC``) counts when nothing else matches, as
+``("topic", noun)``: the screen lets the learned layer weigh it.
 """
 
 from __future__ import annotations
@@ -15,13 +17,23 @@ from .english import PHRASES as ENGLISH
 from .exclusions import DENIALS, FRAME, IDIOMS
 from .languages import BROADER as OTHER_LANGUAGES_BROADER
 from .languages import PHRASES as OTHER_LANGUAGES
+from .multilingual import PHRASES as MORE_LANGUAGES
+from .multilingual import TOPIC
 from .text import squash
 
-POSITIVE: list[tuple[str, str]] = ENGLISH + OTHER_LANGUAGES + ENGLISH_BROADER + OTHER_LANGUAGES_BROADER
+POSITIVE: list[tuple[str, str]] = (ENGLISH + OTHER_LANGUAGES + MORE_LANGUAGES + ENGLISH_BROADER
+                                   + OTHER_LANGUAGES_BROADER)
 
 _KEYWORDS = ("suicid", "killmyself", "killmyslf", "endmylife", "takemyownlife", "takemylife", "wanttodie",
              "wannadie", "selfharm", "unalive", "kmsrn", "selbstmord", "suizid", "matarme", "suicidarme",
-             "quieromorir", "jeveuxmourir", "queromorrer", "zelfmoord", "hangmyself", "slitmywrists", "overdose")
+             "quieromorir", "jeveuxmourir", "queromorrer", "zelfmoord", "hangmyself", "slitmywrists", "overdose",
+             "ichwillsterben", "vogliomorire", "ikwildood", "chceumrzec", "olmekistiyorum", "pengenmati", "inginmati",
+             "marnahai", "marnachahta", "marnachahti", "muonchet")
+
+# Keywords that are phrases run together: no ordinary word holds them, so they count even when the
+# message wrote them as one word ("i w a n t t o d i e" is normalised to "iwanttodie").
+_RUN_TOGETHER = {k for k in _KEYWORDS if k not in ("suicid", "unalive", "selbstmord", "suizid", "matarme", "suicidarme",
+                                                   "zelfmoord", "overdose")}
 
 _IDIOM_RE = re.compile("|".join(f"(?:{p})" for p in IDIOMS))
 _DENIAL_RE = re.compile("|".join(f"(?:{p})" for p in DENIALS))
@@ -44,15 +56,20 @@ def clean(normalized: str) -> str:
 
 
 def match_rules(normalized: str) -> tuple[str, str] | None:
-    """``(category, phrase)`` of the first positive rule matching ``normalized`` text, or None."""
+    """``(category, phrase)`` of the first positive rule matching ``normalized`` text, ``("topic", noun)``
+    when the noun "suicide" is all that matches, or None."""
     cleaned = clean(normalized)
+    topic = None
     for name, pattern in _POSITIVE_RES:
-        m = pattern.search(cleaned)
-        if m:
-            return name, m.group(0)
+        for m in pattern.finditer(cleaned):
+            if not TOPIC.fullmatch(m.group(0)):
+                return name, m.group(0)
+            topic = topic or m.group(0)
     for word in cleaned.split():
         letters = squash(word)
         for keyword in _KEYWORDS:
-            if len(letters) > len(keyword) - 1 and keyword in letters and letters != word:
-                return "keyword", word
-    return None
+            if len(letters) > len(keyword) - 1 and keyword in letters and (letters != word or keyword in _RUN_TOGETHER):
+                if not TOPIC.fullmatch(letters):
+                    return "keyword", word
+                topic = topic or word
+    return ("topic", topic) if topic else None

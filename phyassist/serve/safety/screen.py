@@ -1,7 +1,8 @@
 """Screening for self-harm or suicidal intent: one message, or the recent turns of a conversation.
 
 ``detect_crisis(text)`` runs the phrase rules (``rules``) on ``text.normalize``'d text and, where no
-rule fires, the learned layer (``model``). ``screen_conversation`` screens the recent user turns,
+rule fires, the learned layer (``model``). A rule hit that only names suicide as a topic ("topic") fires
+unless the learned layer clears the message. ``screen_conversation`` screens the recent user turns,
 one by one and read across turns.
 """
 
@@ -17,7 +18,7 @@ from .text import normalize
 @dataclass(frozen=True)
 class CrisisSignal:
     phrase: str  # the normalised text span (or, for the learned layer, the message) that triggered the screen
-    rule: str = ""  # the rule family ("intent", "means", "burden", "es", ...) or "model"
+    rule: str = ""  # the rule family ("intent", "means", "burden", "es", "topic", ...) or "model"
 
 
 def detect_crisis(text: str | None) -> CrisisSignal | None:
@@ -26,9 +27,11 @@ def detect_crisis(text: str | None) -> CrisisSignal | None:
         return None
     normalized = normalize(text)
     hit = match_rules(normalized)
-    if hit:
-        return CrisisSignal(hit[1], hit[0])
     model = shipped()
+    if hit:
+        if hit[0] == "topic" and model is not None and model.clears(text):
+            return None  # "an essay on suicide in literature": the learned layer reads it as harmless
+        return CrisisSignal(hit[1], hit[0])
     if model is not None and model.fires(text):
         return CrisisSignal(normalized[:200], "model")
     return None

@@ -126,13 +126,17 @@ def test_lookup_env_folder_first_then_local_data_then_a_clear_error(built, label
 
 def _publish(built: Path, standin, tag=C.HUB_REVISION):
     """scripts/push_metric.py's work, against the stand-in (HF_ENDPOINT is read at import, so patched)."""
-    from phyassist.hub.metric import MetricPushConfig, main
+    from phyassist.hub.metric import MetricPushConfig, main, wheel_name
 
+    wheel = built.parent / "dist" / wheel_name()  # stands in for the built wheel the Space installs
+    wheel.parent.mkdir(exist_ok=True)
+    wheel.write_bytes(b"PK\x03\x04 not a real wheel")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("HF_TOKEN", TOKEN)
         mp.setattr("huggingface_hub.constants.ENDPOINT", standin.url)
         mp.setattr("huggingface_hub.constants.HF_HUB_OFFLINE", False)
-        return main(MetricPushConfig(folder=str(REPO / "metrics" / "imhi"), classifiers=str(built), tag=tag))
+        return main(MetricPushConfig(folder=str(REPO / "metrics" / "imhi"), classifiers=str(built), tag=tag,
+                                     wheel=str(wheel)))
 
 
 def test_publish_tags_once_and_download_verifies(built, hub_standin, isolated, monkeypatch):
