@@ -23,7 +23,8 @@ API (``models.load_model_and_tokenizer`` calls the first two; export calls ``deq
 - ``refuse_lora_on_4bit_experts(model, targets, field)``: a ``UserError`` when peft's ``target_parameters``
   name 4-bit experts (peft adds its delta to the parameter itself, which here holds packed codes); should peft
   wrap them anyway (its API used directly), ``Experts4bit.forward`` raises the same line.
-- ``projection_bytes(num_experts, out_features, in_features, double_quant, blocksize=64) -> int``.
+- ``projection_bytes(num_experts, out_features, in_features, double_quant, blocksize=64) -> int``, and
+  ``projection_layout(...)``: the same by dtype.
 
 Storage of one projection ``P`` (``gate_up_proj`` or ``down_proj``) of logical shape [E, O, I], n = O*I
 weights per expert, nb = ceil(n / 64) blocks (bitsandbytes' blocksize, recorded in ``blocksize``)::
@@ -65,13 +66,23 @@ NESTED_BLOCKSIZE = 256  # bitsandbytes' double quantization: 256 block scales pe
 _FIX = "adapt them on a 16-bit base (`quantization: none`) or leave them out"
 
 
-def projection_bytes(num_experts: int, out_features: int, in_features: int, double_quant: bool,
-                     blocksize: int = 64) -> int:
-    """Bytes one 4-bit projection holds in the layout above (the memory estimator's formula)."""
+def projection_layout(num_experts: int, out_features: int, in_features: int, double_quant: bool,
+                      quant_type: str = "nf4", blocksize: int = 64) -> dict[str, int]:
+    """Bytes by dtype of one 4-bit projection in the layout above (float32 values kept as int32 bits count as
+    float32): the memory estimator's figures."""
     n = out_features * in_features
     blocks = math.ceil(n / blocksize)
-    per_expert = n // 2 + (blocks + 4 * math.ceil(blocks / NESTED_BLOCKSIZE) + 4 if double_quant else 4 * blocks)
-    return num_experts * per_expert
+    if not double_quant:
+        return {quant_type: num_experts * (n // 2), "float32": num_experts * 4 * blocks}
+    nested = math.ceil(blocks / NESTED_BLOCKSIZE)
+    return {quant_type: num_experts * (n // 2), "uint8": num_experts * blocks,
+            "float32": num_experts * 4 * (nested + 1)}  # scales' scales and one offset per expert
+
+
+def projection_bytes(num_experts: int, out_features: int, in_features: int, double_quant: bool,
+                     blocksize: int = 64) -> int:
+    """Bytes one 4-bit projection holds in the layout above."""
+    return sum(projection_layout(num_experts, out_features, in_features, double_quant, blocksize=blocksize).values())
 
 
 def _float_bits(t: torch.Tensor) -> torch.Tensor:

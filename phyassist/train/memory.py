@@ -50,14 +50,10 @@ def experts_4bit_bytes(shape, double_quant: bool, quant_type: str = "nf4") -> di
     """Bytes by dtype of a fused [E, O, I] expert tensor as ``phyassist.experts4bit`` stores it: each expert's
     codes, 2 per byte; with double quantization a uint8 scale per 64-value block, and float32 (kept as int32
     bits) scales' scales, one per 256 blocks, and one offset per expert; else a float32 scale per block. No code
-    tables (bitsandbytes' constants). The sum is ``experts4bit.projection_bytes``."""
-    experts, out_features, in_features = shape
-    n = out_features * in_features
-    blocks = -(-n // BLOCKSIZE)
-    if not double_quant:
-        return {quant_type: experts * (n // 2), "float32": experts * 4 * blocks}
-    nested = -(-blocks // NESTED_BLOCKSIZE)
-    return {quant_type: experts * (n // 2), "uint8": experts * blocks, "float32": experts * 4 * (nested + 1)}
+    tables (bitsandbytes' constants): ``experts4bit.projection_layout``."""
+    from ..experts4bit import projection_layout
+
+    return projection_layout(*shape, double_quant, quant_type, blocksize=BLOCKSIZE)
 
 
 def experts_in_4bit() -> bool:
