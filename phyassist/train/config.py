@@ -87,6 +87,10 @@ class TrainConfig(SFTConfig):
         default=False, metadata={"help": "Mixtures: sample the train rows task by task (round robin), so each task is as "
                                          "equally represented as the data allows (else in proportion to its size); with "
                                          "balance_labels, each task's each label."})
+    task_weights: list[str] | None = field(
+        default=None, metadata={"help": "Mixtures: TASK=WEIGHT pairs (e.g. MultiWD=2) giving a task WEIGHT times the "
+                                        "others' share of the train sample (a task not named weighs 1); implies "
+                                        "balance_tasks."})
     answer_max_words: int | None = field(
         default=None, metadata={"help": "Train on the first N words of each answer (the label sentence and the start of "
                                          "its reasoning), so the label carries more of the loss; default: whole answers."})
@@ -198,15 +202,34 @@ class TrainConfig(SFTConfig):
         from .tracking import check_trackers
 
         self.report_to = check_trackers(self.report_to) or "none"  # a missing tracker package: one line now
-        for name in ("lora_target_modules", "lora_target_parameters"):
+        for name in ("lora_target_modules", "lora_target_parameters", "task_weights"):
             if isinstance(getattr(self, name), str):
                 setattr(self, name, [m.strip() for m in getattr(self, name).split(",") if m.strip()])
+        if isinstance(self.task_weights, dict):  # a YAML mapping {MultiWD: 2}
+            self.task_weights = [f"{k}={v}" for k, v in self.task_weights.items()]
+        if self.task_weights:
+            self.task_weight_map()  # a malformed pair: one line now, not after data prep
+            self.balance_tasks = True
         try:
             super().__post_init__()
         except UserError:
             raise
         except (ValueError, TypeError) as e:
             raise UserError(str(e).strip().splitlines()[0]) from None
+
+    def task_weight_map(self) -> dict[str, float]:
+        """``task_weights`` as {task: weight}, each checked: ``TASK=WEIGHT`` with a positive number."""
+        weights = {}
+        for item in self.task_weights or []:
+            task, sep, value = str(item).partition("=")
+            try:
+                weight = float(value) if sep and task.strip() else None
+            except ValueError:
+                weight = None
+            if weight is None or not weight > 0 or weight == float("inf"):
+                raise UserError(f"`task_weights`: expected TASK=WEIGHT with a positive number (e.g. MultiWD=2), got {item!r}.")
+            weights[task.strip()] = weight
+        return weights
 
     @property
     def qlora(self) -> bool:

@@ -81,27 +81,61 @@ def _subsample(ds, n: int | None, seed: int):
     return ds.shuffle(seed=seed).select(range(n))
 
 
-def balanced_subsample(ds, n: int | None, seed: int, by: str | tuple[str, ...] = "label"):
-    """A seeded sample of up to ``n`` rows (all when None) taken group by group in turn (the groups are the
-    values of column ``by``: the gold label, or the task; of several columns, each combination, e.g. each
-    task's each label), so the groups are as equally represented as the data allows; rows keep a seeded
-    shuffled order. Rows with no label (counsel-chat) form one group."""
+def _in_turn(queues: list[list[int]], n: int, shares: list[float] | None = None) -> list[int]:
+    """Up to ``n`` items taken from the queues in turn, ``shares[g]`` items a turn from queue ``g`` (fractions
+    accumulate; 1 each by default); a queue that runs out leaves its turns to the others."""
+    shares = shares or [1.0] * len(queues)
+    n = min(n, sum(len(q) for q in queues))
+    picked, taken, credit = [], [0] * len(queues), [0.0] * len(queues)
+    while len(picked) < n:
+        for g, q in enumerate(queues):
+            credit[g] += shares[g]
+            take = min(int(credit[g]), len(q) - taken[g], n - len(picked))
+            credit[g] -= int(credit[g])
+            picked += q[taken[g]:taken[g] + take]
+            taken[g] += take
+    return picked
+
+
+def balanced_subsample(ds, n: int | None, seed: int, by: str | tuple[str, ...] = "label",
+                       weights: dict | None = None):
+    """A seeded sample of up to ``n`` rows (all when None) taken group by group in turn, so the groups are as
+    equally represented as the data allows; rows keep a seeded shuffled order. The groups are the values of
+    column ``by`` (the gold label, or the task); of several columns, nested: the first column's groups in
+    turn, and within each, the next column's (each task equally, and each task's labels equally within it).
+    Rows with no label (counsel-chat) form one group. ``weights`` ({value of the first ``by`` column:
+    weight}, 1 for the others) gives a group that many rows a turn, so that share of the sample."""
     import random
 
+    by = (by,) if isinstance(by, str) else tuple(by)
     order = list(range(len(ds)))
     random.Random(seed).shuffle(order)
-    labels = ds[by] if isinstance(by, str) else list(zip(*(ds[c] for c in by)))
-    groups = defaultdict(list)
-    for i in order:
-        groups[labels[i]].append(i)
-    queues = [groups[k] for k in sorted(groups)]
-    n = len(ds) if n is None else min(n, len(ds))
-    picked, depth = [], 0
-    while len(picked) < n:
-        picked += [q[depth] for q in queues if depth < len(q)][: n - len(picked)]
-        depth += 1
+    columns = [ds[c] for c in by]
+
+    def ordered(rows: list[int], level: int) -> list[int]:
+        # the rows in the order they are taken: groups of column `level` in turn, each group ordered the same way
+        if level == len(columns):
+            return rows
+        groups = defaultdict(list)
+        for i in rows:
+            groups[columns[level][i]].append(i)
+        keys = sorted(groups, key=lambda k: (k is None, "" if k is None else str(k)))
+        shares = [float((weights or {}).get(k, 1.0)) for k in keys] if level == 0 else None
+        return _in_turn([ordered(groups[k], level + 1) for k in keys], len(rows), shares)
+
+    picked = ordered(order, 0)[: len(ds) if n is None else n]
     random.Random(seed + 1).shuffle(picked)
     return ds.select(picked)
+
+
+def task_weights(config, tasks: list[str]) -> dict[str, float]:
+    """The recipe's ``task_weights``, each task checked against the dataset's tasks."""
+    weights = config.task_weight_map()
+    unknown = sorted(set(weights) - set(tasks))
+    if unknown:
+        raise UserError(f"`task_weights`: dataset {config.dataset!r} has no task {unknown[0]!r}; "
+                        f"its tasks: {', '.join(tasks)}")
+    return weights
 
 
 def prepare_splits(config, tokenizer, world_size: int = 1):
@@ -112,9 +146,11 @@ def prepare_splits(config, tokenizer, world_size: int = 1):
     notes = list(report.get("notes", []))
     if config.balance_labels or config.balance_tasks:
         by = tuple(c for c, on in (("task", config.balance_tasks), ("label", config.balance_labels)) if on)
-        train_ds = balanced_subsample(dsd["train"], config.max_train_examples, config.seed, by)
+        weights = task_weights(config, sorted(set(dsd["train"]["task"]))) if config.task_weights else {}
+        train_ds = balanced_subsample(dsd["train"], config.max_train_examples, config.seed, by, weights)
         counts = Counter(" ".join(k or "unlabelled" for k in key) for key in zip(*(train_ds[c] for c in by)))
-        notes.append(f"{' and '.join(by)}-balanced sample of {len(train_ds)} of {len(dsd['train'])} train rows: "
+        weighted = f" (task weights {', '.join(f'{k} {v:g}' for k, v in weights.items())})" if weights else ""
+        notes.append(f"{' and '.join(by)}-balanced sample{weighted} of {len(train_ds)} of {len(dsd['train'])} train rows: "
                      + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     else:
         train_ds = _subsample(dsd["train"], config.max_train_examples, config.seed)

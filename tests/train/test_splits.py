@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from conftest import tiny_train_config
 
+from phyassist.errors import UserError
+
 pytestmark = pytest.mark.slow
 
 
@@ -126,8 +128,9 @@ def test_balance_labels_and_balance_tasks_together_balance_each_tasks_labels():
     picked = balanced_subsample(ds, 32, seed=0, by=("task", "label"))
     counts = {key: list(zip(picked["task"], picked["label"])).count(key)
               for key in (("SAD", "a"), ("SAD", "b"), ("DR", "yes"), ("DR", "no"))}
-    # four groups in turn: DR yes runs out at 5, the other three share the rest
-    assert counts == {("SAD", "a"): 9, ("SAD", "b"): 9, ("DR", "yes"): 5, ("DR", "no"): 9}
+    # the tasks in turn (16 rows each), each task's labels in turn within it: DR yes runs out at 5, DR no
+    # takes the rest of DR's share (SAD's nine labels would otherwise outnumber DR's two)
+    assert counts == {("SAD", "a"): 8, ("SAD", "b"): 8, ("DR", "yes"): 5, ("DR", "no"): 11}
 
 
 def test_both_balances_note_each_tasks_labels(tiny_llama_dir, smol_tokenizer, tmp_path):
@@ -138,3 +141,42 @@ def test_both_balances_note_each_tasks_labels(tiny_llama_dir, smol_tokenizer, tm
     report = prepare_splits(cfg, smol_tokenizer)[3]
     note = next(n for n in report["notes"] if n.startswith("task and label-balanced sample of 60 of"))
     assert "MultiWD no " in note and "MultiWD yes " in note and "Irf " in note and "SAD " in note
+
+
+def test_task_weights_give_a_task_that_share_of_the_sample():
+    from datasets import Dataset
+
+    from phyassist.train.splits import balanced_subsample
+
+    ds = Dataset.from_dict({"task": ["SAD"] * 60 + ["DR"] * 40 + ["Irf"] * 8,
+                            "label": ["a", "b", "c"] * 20 + ["yes", "no"] * 20 + ["yes"] * 8})
+    picked = balanced_subsample(ds, 40, seed=0, by=("task", "label"), weights={"DR": 2})
+    tasks = {t: picked["task"].count(t) for t in ("SAD", "DR", "Irf")}
+    # turns of DR 2, Irf 1, SAD 1 until Irf runs out at 8 (32 rows), then DR 2, SAD 1
+    assert tasks == {"SAD": 10, "DR": 22, "Irf": 8}
+    dr = [lab for t, lab in zip(picked["task"], picked["label"]) if t == "DR"]
+    assert abs(dr.count("yes") - dr.count("no")) <= 1
+    # a fractional weight: 1.5 rows a turn
+    picked = balanced_subsample(ds, 50, seed=0, by="task", weights={"SAD": 1.5})
+    assert {t: picked["task"].count(t) for t in ("SAD", "DR", "Irf")} == {"SAD": 25, "DR": 17, "Irf": 8}
+
+
+@pytest.mark.parametrize("pair", ["MultiWD", "MultiWD=0", "MultiWD=-1", "=2", "MultiWD=two", "MultiWD=inf"])
+def test_a_malformed_task_weight_is_one_line(tiny_llama_dir, tmp_path, pair):
+    with pytest.raises(UserError) as e:
+        tiny_train_config(tiny_llama_dir, tmp_path / "o", dataset="final", task_weights=[pair])
+    assert str(e.value) == (f"`task_weights`: expected TASK=WEIGHT with a positive number (e.g. MultiWD=2), got {pair!r}.")
+
+
+def test_task_weights_name_the_datasets_tasks_and_imply_task_balance(tiny_llama_dir, smol_tokenizer, tmp_path):
+    from phyassist.train.splits import prepare_splits
+
+    cfg = tiny_train_config(tiny_llama_dir, tmp_path / "o", dataset="final", max_train_examples=60, max_chars=None,
+                            task_weights="MultiWD=2")
+    assert cfg.balance_tasks and cfg.task_weights == ["MultiWD=2"]
+    note = next(n for n in prepare_splits(cfg, smol_tokenizer)[3]["notes"] if "task weights MultiWD 2" in n)
+    assert note.startswith("task-balanced sample (task weights MultiWD 2) of 60 of")
+    bad = tiny_train_config(tiny_llama_dir, tmp_path / "p", dataset="final", task_weights={"Multiwd": 2})
+    with pytest.raises(UserError) as e:
+        prepare_splits(bad, smol_tokenizer)
+    assert str(e.value) == "`task_weights`: dataset 'final' has no task 'Multiwd'; its tasks: Irf, MultiWD, SAD"
