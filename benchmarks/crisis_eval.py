@@ -1,8 +1,10 @@
 """Measuring the crisis screen: recall and false alarms on labelled messages and counsel-chat questions.
 
-``screen_rows(rows)`` screens each row of a labelled JSONL set into a ``ScreenReport`` (recall, false
-alarms per category, the misses); ``ordinary_questions`` is the counsel-chat false-alarm set. Used by
-``crisis_bench.py`` and ``tests/serve/test_safety.py``; not part of the library.
+``read_rows`` reads a labelled JSONL set (the older ``label``/``category``/``lang`` fields, or the
+independent set's ``harmless``/``kind``/``language``); ``screen_rows(rows)`` screens each row into a
+``ScreenReport`` (recall, false alarms per category and per language, the misses); ``ordinary_questions``
+is the counsel-chat false-alarm set. Used by ``crisis_bench.py`` and ``tests/serve/test_safety*.py``;
+not part of the library.
 """
 
 from __future__ import annotations
@@ -24,8 +26,19 @@ VOCABULARY_SCREEN = re.compile(
     re.I)
 
 
+def _fields(row: dict) -> dict:
+    """One spelling of a row: label ``crisis``|``safe``, ``category`` and ``lang`` (the independent set
+    writes ``harmless``, ``kind`` and ``language``)."""
+    row = dict(row)
+    if row.get("label") == "harmless":
+        row["label"] = "safe"
+    row.setdefault("category", row.get("kind", ""))
+    row.setdefault("lang", row.get("language", ""))
+    return row
+
+
 def read_rows(path: str | Path) -> list[dict]:
-    return [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [_fields(json.loads(line)) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def turns(row: dict) -> list[str]:
@@ -35,6 +48,8 @@ def turns(row: dict) -> list[str]:
 @dataclass
 class ScreenReport:
     counts: dict = field(default_factory=lambda: defaultdict(lambda: [0, 0]))  # (label, category) -> [n, fired]
+    languages: dict = field(default_factory=lambda: defaultdict(lambda: [0, 0]))  # (label, lang) -> [n, fired]
+    paired: dict = field(default_factory=lambda: defaultdict(lambda: [0, 0]))  # label -> [n, fired], rows with a twin
     misses: list = field(default_factory=list)
     false_alarms: list = field(default_factory=list)
 
@@ -53,9 +68,11 @@ def screen_rows(rows: list[dict], screen=screen_conversation) -> ScreenReport:
     report = ScreenReport()
     for row in rows:
         signal = screen(turns(row))
-        key = (row["label"], row.get("category", ""))
-        report.counts[key][0] += 1
-        report.counts[key][1] += signal is not None
+        tallies = [(report.counts, (row["label"], row.get("category", ""))),
+                   (report.languages, (row["label"], row.get("lang", "")))]
+        for counts, key in tallies + ([(report.paired, row["label"])] if row.get("pair") else []):
+            counts[key][0] += 1
+            counts[key][1] += signal is not None
         if row["label"] == "crisis" and signal is None:
             report.misses.append(row)
         elif row["label"] == "safe" and signal is not None:

@@ -5,9 +5,12 @@
 
 Inputs: the development messages this script owns in ``scripts/crisis_data/`` (``dev.jsonl``,
 ``chat_negatives.jsonl``, ``multilingual.jsonl`` with its crisis messages and hard harmless twins in 28
-languages, ``multilingual_chat.jsonl`` and the older phrase lists; never the held-out sets of
-``benchmarks/crisis_data/``) and IMHI posts (t-sid, dreaddit, SAD). The thresholds are chosen out of
-fold on the same rows. Same inputs, same bytes. ``benchmarks/crisis_bench.py`` measures the result.
+languages, ``multilingual_chat.jsonl``, the older phrase lists, and ``blind_dev.jsonl``: 514 crisis and
+497 hard harmless messages in 28 languages, about half in near-miss pairs, written on 2026-12-04 by a
+session that saw neither the screen's rules, its word lists nor its training data; never the held-out
+sets of ``benchmarks/crisis_data/`` or ``benchmarks/crisis_heldout/``) and IMHI posts (t-sid, dreaddit,
+SAD). The thresholds are chosen out of fold on the same rows, a near-miss pair always in one fold. Same
+inputs, same bytes. ``benchmarks/crisis_bench.py`` measures the result.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ DATA = Path(__file__).resolve().parent / "crisis_data"
 # The order is part of the build: it fixes the rows' digest and the solver's input.
 MESSAGES = [DATA / "dev.jsonl", DATA / "chat_negatives.jsonl", DATA / "multilingual.jsonl",
             DATA / "multilingual_chat.jsonl", DATA / "crisis_positive.txt", DATA / "crisis_heldout.txt",
-            DATA / "crisis_negative.txt"]
+            DATA / "crisis_negative.txt", DATA / "blind_dev.jsonl"]
 
 
 def main(argv: list[str] | None = None) -> int:

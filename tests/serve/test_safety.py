@@ -241,6 +241,8 @@ def test_the_learned_layer_ships_and_loads_offline(monkeypatch):
     model = crisis_model.shipped()
     assert model is not None and model.info["format"] == crisis_model.FORMAT
     assert 0 < model.threshold < 1 and "heldout.jsonl" not in model.info["message_files"]
+    assert "blind_dev.jsonl" in model.info["message_files"] and "messages.jsonl" not in model.info["message_files"]
+    assert all(0 < t <= model.threshold for t in model.clear.values()) and "topic" in model.clear
     # it catches paraphrases no rule names, and scores an ordinary question low
     assert model.score("honestly everyone would move on just fine, i'm just so done with all of it") > \
         model.score("How can I help my teenage son with his homework stress?")
@@ -306,6 +308,55 @@ def test_thresholds_are_the_lowest_within_every_false_alarm_budget():
     assert threshold == 0.46 and report["recall"] == 0.5  # 0.45 would fire on a hard harmless message
     threshold, _, report = choose_thresholds(texts, labels, groups, scores, budget={"hard": 0.5, "chat": 0.0, "posts": 0.0})
     assert threshold == 0.31 and report["recall"] == 1.0
+
+
+def test_a_rule_family_is_cleared_only_below_a_threshold_that_keeps_its_crisis_hits():
+    import numpy as np
+
+    from phyassist.serve.safety.training import choose_thresholds
+
+    # four messages the "intent" rule catches (two crisis, two harmless) and one the rules miss
+    texts = ["i want to die so much tonight"] * 4 + ["message number one about my day"]
+    labels = np.array([1, 1, 0, 0, 0])
+    groups = ["crisis", "crisis", "hard", "hard", "chat"]
+    scores = np.array([0.9, 0.3, 0.05, 0.5, 0.6])
+    threshold, clear, report = choose_thresholds(texts, labels, groups, scores, budget={"hard": 1.0, "chat": 0.0},
+                                                 clearable=("intent",), evidence=2)
+    assert threshold == 0.61 and clear == {"intent": 0.3}  # 0.31 would clear the crisis message at 0.3
+    assert report["recall"] == 1.0 and report["false_alarms_hard"] == 0.5
+    for clearable, evidence in (((), 2), (("intent",), 3)):  # not clearable, or too few crisis hits to tell
+        assert choose_thresholds(texts, labels, groups, scores, budget={"hard": 1.0, "chat": 0.0},
+                                 clearable=clearable, evidence=evidence)[1] == {}
+
+
+def test_clearing_thresholds_survive_saving_and_apply_only_to_their_family(tmp_path):
+    import numpy as np
+
+    model = crisis_model.CrisisModel(np.zeros(crisis_model.N_WORD + crisis_model.N_CHAR + crisis_model.N_CONCEPT,
+                                              np.float32), -3.0, 0.5, {"format": crisis_model.FORMAT}, {"intent": 0.2})
+    loaded = crisis_model.CrisisModel.load(model.save(tmp_path / "m.npz"))
+    assert loaded.clear == {"intent": 0.2} and loaded.threshold == 0.5
+    assert loaded.clears("i want to die so much tonight", "intent")  # P = sigmoid(-3) < 0.2
+    assert not loaded.clears("i want to die so much tonight", "means") and not loaded.clears("want to die", "intent")
+
+
+def test_near_miss_pairs_share_a_fold():
+    from phyassist.serve.safety.training import fold_of, read_messages
+
+    keys = ["a:1", "b|c", "a:2", "b|c", "a:3"]
+    assert fold_of(keys, folds=2).tolist() == [0, 1, 0, 1, 1]
+    rows = read_messages(TRAINING / "dev.jsonl")
+    assert len({k for *_, k in rows}) == len(rows)  # no pairs there: every row its own key
+
+
+def test_the_independent_set_is_scored_as_aggregates_only():
+    import subprocess
+
+    bench = REPO / "benchmarks" / "crisis_bench.py"
+    result = subprocess.run([sys.executable, str(bench), "--set", "independent", "--show"], capture_output=True, text=True)
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.strip() == \
+        "crisis_bench.py: --show is refused for --set independent: it is scored as aggregates only."
 
 
 @pytest.mark.parametrize("text", ["ok", "yes", "yes, tonight", "sounds good, thank you", "can you tell me more"])

@@ -3,8 +3,8 @@
 It owns text normalisation (``text``), phrase rules in English, six languages in depth and twenty more
 briefly (``english``, ``languages``, ``multilingual``, ``exclusions``, ``rules``), the learned layer, its
 multilingual concept lexicon and its shipped weights (``model``, ``concepts``, ``training``,
-``crisis_model.npz``), the screen itself (``screen``) and the resources and fixed reply
-(``messages``). Misses cost more than false alarms: a false alarm costs a resource banner, never a
+``crisis_model.npz``; it also clears rule hits it reads as harmless), the screen itself (``screen``)
+and the resources and fixed reply (``messages``). Misses cost more than false alarms: a false alarm costs a resource banner, never a
 refusal. It needs numpy and scikit-learn, never torch or Gradio, so a light install screens messages
 too; of phyassist it imports only ``io``. ``benchmarks/crisis_bench.py`` measures it.
 """

@@ -4,7 +4,8 @@ Phrase rules (``rules``) miss paraphrases and languages they have no words for; 
 they miss. It reads the same cleaned text as the rules (normalised, idioms and sincere denials blanked),
 so it never needs a vocabulary: features are hashed (word 1-2-grams, character 2-5-grams, and the
 concepts of ``concepts`` with their pairs, shared across languages) and the weights are one ``.npz``
-shipped with the package (``crisis_model.npz``), loaded without the Hub. ``training`` makes it.
+shipped with the package (``crisis_model.npz``), loaded without the Hub. It also clears a rule hit it
+is confident is harmless, per rule family (``clears``). ``training`` makes it.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -26,7 +27,7 @@ from .text import normalize
 
 logger = logging.getLogger(__name__)
 
-FORMAT = 2
+FORMAT = 3
 N_WORD = 2**16
 N_CHAR = 2**17
 N_CONCEPT = 2**14  # 83 concepts and their 3,403 pairs: few collisions
@@ -37,9 +38,11 @@ ARTIFACT = "crisis_model.npz"
 # Fires at this probability; the build chooses the shipped one by cross-validation on its training
 # messages (``training.choose_thresholds``): misses cost more than false alarms.
 DEFAULT_THRESHOLD = 0.55
-# A message whose only rule hit is the noun "suicide" (rules' "topic") is cleared below this probability:
-# an essay or a history question, not a person at risk. Lower than the firing threshold: doubt fires.
-DEFAULT_TOPIC_THRESHOLD = 0.2
+# A message whose rule hit is of a family here is cleared below its probability: "topic" (the noun
+# "suicide" alone) is an essay or a history question, not a person at risk. Lower than the firing
+# threshold: doubt fires. The build chooses one threshold per rule family out of fold
+# (``training.choose_thresholds``); a family without one is never cleared.
+DEFAULT_CLEAR = {"topic": 0.2}
 # Fewer words than this carry too little for the model ("ok", "yes, tonight"): rules and the conversation
 # read across turns decide those.
 MIN_WORDS = 4
@@ -84,7 +87,7 @@ class CrisisModel:
     intercept: float
     threshold: float = DEFAULT_THRESHOLD
     info: dict | None = None
-    topic_threshold: float = DEFAULT_TOPIC_THRESHOLD
+    clear: dict = field(default_factory=lambda: dict(DEFAULT_CLEAR))  # rule family -> clearing probability
 
     def scores(self, texts: list[str]) -> np.ndarray:
         """P(crisis) per message."""
@@ -99,11 +102,12 @@ class CrisisModel:
             return False
         return self.score(text) >= self.threshold
 
-    def clears(self, text: str) -> bool:
-        """Whether a message that names suicide as a topic scores low enough to pass (never a short one)."""
-        if word_count(clean(normalize(text))) < MIN_WORDS:
+    def clears(self, text: str, family: str) -> bool:
+        """Whether a message whose rule hit is of ``family`` scores low enough to pass (never a short one,
+        never a family the build chose no threshold for)."""
+        if family not in self.clear or word_count(clean(normalize(text))) < MIN_WORDS:
             return False
-        return self.score(text) < self.topic_threshold
+        return self.score(text) < self.clear[family]
 
     def save(self, path: str | Path) -> Path:
         """Write the weights (float16) and the build info; same inputs give the same bytes."""
@@ -112,7 +116,7 @@ class CrisisModel:
         path = Path(path)
         arrays = {"coef": self.coef.astype(np.float16), "intercept": np.array([self.intercept], np.float64),
                   "threshold": np.array([self.threshold], np.float64),
-                  "topic_threshold": np.array([self.topic_threshold], np.float64),
+                  "clear": np.frombuffer(json.dumps(self.clear, sort_keys=True).encode(), np.uint8),
                   "info": np.frombuffer(json.dumps(self.info or {}, sort_keys=True).encode(), np.uint8)}
         with atomic_path(path) as tmp:
             with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
@@ -130,7 +134,7 @@ class CrisisModel:
             if info.get("format") != FORMAT:
                 raise ValueError(f"{path}: crisis model format {info.get('format')!r}, expected {FORMAT}")
             return cls(z["coef"].astype(np.float32), float(z["intercept"][0]), float(z["threshold"][0]), info,
-                       float(z["topic_threshold"][0]))
+                       json.loads(bytes(z["clear"]).decode()))
 
 
 @lru_cache(maxsize=1)

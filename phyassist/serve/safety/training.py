@@ -2,9 +2,10 @@
 
 ``build`` trains on labelled messages (``scripts/crisis_data/``) plus IMHI posts (t-sid's suicide /
 self-harm tweets as positives; its no-disorder tweets and dreaddit / SAD stress posts as negatives);
-counsel-chat is never used, so it stays a clean false-alarm test. Its thresholds come from
-out-of-fold scores on the same rows (``choose_thresholds``). ``scripts/build_crisis_model.py`` is the
-command.
+counsel-chat is never used, so it stays a clean false-alarm test. Its thresholds (the firing one and,
+per rule family, the one below which the model clears a rule hit) come from out-of-fold scores on the
+same rows, a near-miss pair always in one fold (``choose_thresholds``). ``scripts/build_crisis_model.py``
+is the command.
 """
 
 from __future__ import annotations
@@ -18,34 +19,50 @@ from pathlib import Path
 
 import numpy as np
 
-from .model import DEFAULT_THRESHOLD, DEFAULT_TOPIC_THRESHOLD, FORMAT, MIN_WORDS, CrisisModel, features, word_count
-from .rules import clean, match_rules
+from .model import DEFAULT_CLEAR, DEFAULT_THRESHOLD, FORMAT, MIN_WORDS, CrisisModel, features, word_count
+from .rules import POSITIVE, clean, match_rules
 from .text import normalize
 
 logger = logging.getLogger(__name__)
 
 MESSAGE_WEIGHT = 8.0  # a hand-written chat message counts as much as eight IMHI posts
+# A message with a near-miss twin (same topic, opposite label) counts four times more: the pair is what
+# teaches the words that tell a crisis from its harmless double. Out of fold on blind_dev.jsonl this
+# raised the AUC from 0.898 to 0.905 and cut false alarms at equal recall (20.7% -> 19.5%).
+PAIR_WEIGHT = 4 * MESSAGE_WEIGHT
 FOLDS = 5
 # The most false alarms the screen may raise out of fold, per kind of harmless row: hard harmless
 # messages (idioms, denials, essays, twins of crisis messages), ordinary chat to an assistant, and
 # dreaddit / SAD / t-sid posts labelled harmless (what counsel-chat questions look like, with the same
 # 2% budget; some of those posts do speak of suicide, so their rate is an upper bound). The threshold
-# is the lowest within all three: a miss costs more than a false alarm.
-FALSE_ALARM_BUDGET = {"hard": 0.10, "chat": 0.03, "posts": 0.02}
-# A message naming suicide as a topic is cleared only if this share of such crisis messages stays caught.
-TOPIC_RECALL = 0.98
+# is the lowest within all three: a miss costs more than a false alarm. The hard rows now hold the 497
+# harmless twins of blind_dev.jsonl, where the rules alone raise 10%: a 10% budget over all hard rows
+# would cost 2.6 points of recall on its crisis messages (out of fold 76.3% -> 73.7%, threshold 0.58 ->
+# 0.66) for 1.6 points fewer false alarms there (16.7% -> 15.1%), so it is 15% and posts bind.
+FALSE_ALARM_BUDGET = {"hard": 0.15, "chat": 0.03, "posts": 0.02}
+# A rule family's hits are cleared by the model only below a threshold that keeps this share of the crisis
+# messages it catches (out of fold) caught, and only where it catches at least CLEAR_EVIDENCE of them:
+# a family with fewer crisis hits to measure that share on is never cleared. Every family may be (a
+# phrase in any language has everyday senses: "this job is killing me").
+CLEAR_RECALL = 0.98
+CLEAR_EVIDENCE = 20
+CLEARABLE = tuple(sorted({name for name, _ in POSITIVE} | {"keyword"}))
 _POST = re.compile(r'Consider this post:\s*"(.*)"\s*Question:', re.S)
 
 
-def read_messages(path: str | Path) -> list[tuple[str, int]]:
-    """(text, 1 for crisis) from a JSONL of ``{"label": "crisis"|"safe", "text" | "turns"}`` rows."""
+def read_messages(path: str | Path) -> list[tuple[str, int, float, str]]:
+    """(text, 1 for crisis, weight, fold key) from a JSONL of ``{"label": "crisis"|"safe", "text" |
+    "turns"}`` rows; a row naming its near-miss twin (``"id"``, ``"pair"``) weighs ``PAIR_WEIGHT`` and
+    shares its fold key with it."""
     rows = []
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
+    for i, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines()):
         if not line.strip():
             continue
         row = json.loads(line)
         text = row.get("text") or " \n ".join(row.get("turns") or [])
-        rows.append((text, int(row["label"] == "crisis")))
+        key = "|".join(sorted([str(row["id"]), str(row["pair"])])) if row.get("pair") else f"{i}"
+        weight = PAIR_WEIGHT if row.get("pair") else MESSAGE_WEIGHT
+        rows.append((text, int(row["label"] == "crisis"), weight, f"{Path(path).name}:{key}"))
     return rows
 
 
@@ -89,7 +106,7 @@ def _fit(matrix, labels: np.ndarray, weights: np.ndarray, c: float):
 
 
 def train(rows: list[tuple], c: float = 4.0, threshold: float = DEFAULT_THRESHOLD, info: dict | None = None,
-          topic_threshold: float = DEFAULT_TOPIC_THRESHOLD, matrix=None) -> CrisisModel:
+          clear: dict | None = None, matrix=None) -> CrisisModel:
     """Fit the logistic regression on ``(text, label[, weight])`` rows (balanced classes; liblinear is
     deterministic). ``matrix``: the rows' ``features``, when already computed."""
     texts, labels = [r[0] for r in rows], np.array([r[1] for r in rows])
@@ -99,54 +116,82 @@ def train(rows: list[tuple], c: float = 4.0, threshold: float = DEFAULT_THRESHOL
     info = {"format": FORMAT, "rows": len(rows), "positives": int(labels.sum()), "rows_sha256": digest,
             "C": c, **(info or {})}
     return CrisisModel(clf.coef_[0].astype(np.float16).astype(np.float32), float(clf.intercept_[0]), threshold, info,
-                       topic_threshold)
+                       dict(DEFAULT_CLEAR if clear is None else clear))
 
 
-def out_of_fold(matrix, labels: np.ndarray, weights: np.ndarray, c: float, folds: int = FOLDS) -> np.ndarray:
-    """P(crisis) of each row from a model fitted without its fold (row i is in fold i mod ``folds``)."""
-    fold = np.arange(len(labels)) % folds
+def fold_of(keys: list[str], folds: int = FOLDS) -> np.ndarray:
+    """Each row's fold: rows with one key (a near-miss pair) share it; keys are dealt out in order."""
+    order: dict[str, int] = {}
+    return np.array([order.setdefault(k, len(order)) % folds for k in keys])
+
+
+def out_of_fold(matrix, labels: np.ndarray, weights: np.ndarray, c: float, fold: np.ndarray) -> np.ndarray:
+    """P(crisis) of each row from a model fitted without its fold (``fold_of``)."""
     scores = np.zeros(len(labels))
-    for k in range(folds):
+    for k in np.unique(fold):
         clf = _fit(matrix[fold != k], labels[fold != k], weights[fold != k], c)
         scores[fold == k] = clf.predict_proba(matrix[fold == k])[:, 1]
     return scores
 
 
 def choose_thresholds(texts: list[str], labels: np.ndarray, groups: list[str], scores: np.ndarray,
-                      budget: dict | None = None) -> tuple[float, float, dict]:
-    """The firing threshold (lowest whose out-of-fold false alarms fit ``FALSE_ALARM_BUDGET`` on every
-    harmless group), the topic threshold (highest, up to the firing one, that keeps ``TOPIC_RECALL`` of
-    crisis messages whose only rule hit is the noun "suicide"), and the out-of-fold figures at both.
+                      budget: dict | None = None, clearable: tuple = CLEARABLE, evidence: int = CLEAR_EVIDENCE,
+                      sources: list[str] | None = None) -> tuple[float, dict, dict]:
+    """The firing threshold, the clearing thresholds and the out-of-fold figures at them.
 
-    ``groups``: "crisis", "hard", "chat" (hand-written messages) or "posts", "crisis_posts" (IMHI)."""
+    The firing threshold is the lowest whose out-of-fold false alarms fit ``FALSE_ALARM_BUDGET`` on every
+    harmless group once rule hits are cleared. For each candidate, each ``clearable`` rule family gets the
+    highest clearing threshold, up to the firing one, that keeps ``CLEAR_RECALL`` of the crisis messages
+    it catches, if it catches at least ``evidence`` of them (doubt fires). ``groups``: "crisis", "hard",
+    "chat" (hand-written messages) or "posts", "crisis_posts" (IMHI); ``sources``: each row's file, to
+    report crisis messages caught and harmless ones fired per file ("by_source")."""
     budget = budget or FALSE_ALARM_BUDGET
     groups = np.array(groups)
     hits = [match_rules(normalize(t)) for t in texts]
-    strong = np.array([h is not None and h[0] != "topic" for h in hits])
-    topic = np.array([h is not None and h[0] == "topic" for h in hits])
+    family = np.array([h[0] if h else "" for h in hits])
     long_enough = np.array([word_count(clean(normalize(t))) >= MIN_WORDS for t in texts])
-    grid = np.round(np.arange(0.10, 0.951, 0.01), 2)
+    grid = np.round(np.arange(0.01, 0.951, 0.01), 2)
+    crisis = (labels == 1) & (groups == "crisis") & long_enough
 
-    # the topic threshold first: the highest that keeps TOPIC_RECALL of such crisis messages
-    crisis_topic = topic & long_enough & (labels == 1) & (groups == "crisis")
-    topic_threshold = 0.0
-    for candidate in grid:
-        if crisis_topic.any() and (scores[crisis_topic] >= candidate).mean() < TOPIC_RECALL:
-            break
-        topic_threshold = float(candidate)
+    def clearing(threshold: float) -> dict:
+        clear = {}
+        for name in clearable:
+            caught = crisis & (family == name)
+            if caught.sum() < evidence:
+                continue
+            ok = [t for t in grid if t <= threshold and (scores[caught] >= t).mean() >= CLEAR_RECALL]
+            if ok:
+                clear[name] = float(ok[-1])
+        return clear
 
-    def rates(threshold: float) -> dict:
+    def fired(threshold: float, clear: dict) -> tuple[np.ndarray, np.ndarray]:
         model = long_enough & (scores >= threshold)
-        cleared = topic & long_enough & (scores < min(topic_threshold, threshold))
-        screen = strong | (topic & ~cleared) | model
-        return {"recall": screen[groups == "crisis"].mean(), "recall_posts": screen[groups == "crisis_posts"].mean(),
-                "hard": screen[groups == "hard"].mean(), "chat": screen[groups == "chat"].mean(),
-                "posts": model[groups == "posts"].mean()}  # rules are not tuned on posts: the model's share
+        cleared = long_enough & (scores < np.array([clear.get(f, 0.0) for f in family]))
+        return ((family != "") & ~cleared) | model, model
 
-    threshold = next((t for t in grid if all(rates(t)[g] <= budget[g] for g in budget)), grid[-1])
+    def rates(threshold: float, clear: dict) -> dict:
+        screen, model = fired(threshold, clear)
+        share = {g: float(screen[groups == g].mean()) if (groups == g).any() else 0.0 for g in set(groups)}
+        return {"recall": share.get("crisis", 0.0), "recall_posts": share.get("crisis_posts", 0.0),
+                "hard": share.get("hard", 0.0), "chat": share.get("chat", 0.0),
+                # rules are not tuned on posts: the model's share
+                "posts": float(model[groups == "posts"].mean()) if (groups == "posts").any() else 0.0}
+
+    candidates = [t for t in grid if t >= 0.10]
+    threshold = next((t for t in candidates if all(rates(t, clearing(t))[g] <= budget[g] for g in budget)),
+                     candidates[-1])
+    clear = clearing(threshold)
     report = {"folds": FOLDS, **{("false_alarms_" + k if k in budget else k): round(float(v), 4)
-                                 for k, v in rates(threshold).items()}}
-    return float(threshold), min(topic_threshold, float(threshold)), report
+                                 for k, v in rates(threshold, clear).items()}}
+    if sources is not None:
+        screen, sources = fired(threshold, clear)[0], np.array(sources)
+        report["by_source"] = {}
+        for name in sorted(set(sources)):
+            rows = {"crisis_caught": (sources == name) & (labels == 1),
+                    "harmless_fired": (sources == name) & (labels == 0)}
+            report["by_source"][str(name)] = {k: f"{int(screen[m].sum())}/{int(m.sum())}"
+                                              for k, m in rows.items() if m.any()}
+    return float(threshold), clear, report
 
 
 def build(messages: list[str | Path], data_dir: str | Path, out: str | Path, c: float = 4.0) -> CrisisModel:
@@ -164,24 +209,29 @@ def build(messages: list[str | Path], data_dir: str | Path, out: str | Path, c: 
 def _build(messages, data_dir, out, c: float) -> CrisisModel:
     rows: list[tuple] = []
     groups: list[str] = []
+    keys: list[str] = []
     for path in map(Path, messages):
         if path.suffix == ".jsonl":
             labelled = read_messages(path)
         else:
-            labelled = read_lines(path, 0 if "negative" in path.name else 1)
-        rows += [(t, y, MESSAGE_WEIGHT) for t, y in labelled]
-        groups += ["crisis" if y else "chat" if "chat" in path.name else "hard" for _, y in labelled]
+            lines = read_lines(path, 0 if "negative" in path.name else 1)
+            labelled = [(t, y, MESSAGE_WEIGHT, f"{path.name}:{i}") for i, (t, y) in enumerate(lines)]
+        rows += [(t, y, w) for t, y, w, _ in labelled]
+        groups += ["crisis" if y else "chat" if "chat" in path.name else "hard" for _, y, _, _ in labelled]
+        keys += [k for *_, k in labelled]
     imhi = imhi_rows(data_dir)
     rows += imhi
     groups += ["crisis_posts" if y else "posts" for _, y in imhi]
+    keys += [f"imhi:{i}" for i in range(len(imhi))]
+    sources = [k.split(":")[0] for k in keys]
     texts, labels = [r[0] for r in rows], np.array([r[1] for r in rows])
     matrix = features(texts)
-    scores = out_of_fold(matrix, labels, np.array([r[2] if len(r) > 2 else 1.0 for r in rows]), c)
-    threshold, topic_threshold, report = choose_thresholds(texts, labels, groups, scores)
-    model = train(rows, c=c, threshold=threshold, topic_threshold=topic_threshold, matrix=matrix,
-                  info={"threshold": threshold, "topic_threshold": topic_threshold, "out_of_fold": report,
+    scores = out_of_fold(matrix, labels, np.array([r[2] if len(r) > 2 else 1.0 for r in rows]), c, fold_of(keys))
+    threshold, clear, report = choose_thresholds(texts, labels, groups, scores, sources=sources)
+    model = train(rows, c=c, threshold=threshold, clear=clear, matrix=matrix,
+                  info={"threshold": threshold, "clear": clear, "out_of_fold": report,
                         "message_files": sorted(Path(m).name for m in messages)})
     model.save(out)
-    logger.info("Crisis model: %d rows (%d positive), threshold %.2f, topic threshold %.2f, out of fold %s -> %s",
-                model.info["rows"], model.info["positives"], threshold, topic_threshold, report, out)
+    logger.info("Crisis model: %d rows (%d positive), threshold %.2f, clearing %s, out of fold %s -> %s",
+                model.info["rows"], model.info["positives"], threshold, clear, report, out)
     return model
