@@ -46,7 +46,7 @@ EXPLAINED = 95.0  # percent of answers with a finished reasoning for the card to
 HYPERPARAMS = ("quantization", "lora_r", "lora_alpha", "lora_dropout", "lora_target_modules", "learning_rate",
                "lr_scheduler_type", "warmup_steps", "num_train_epochs", "max_steps", "per_device_train_batch_size",
                "gradient_accumulation_steps", "max_length", "max_train_examples", "balance_labels", "balance_tasks",
-               "max_eval_examples", "answer_max_words", "reasoning_max_sentences", "label_loss_weight",
+               "task_weights", "max_eval_examples", "answer_max_words", "reasoning_max_sentences", "label_loss_weight",
                "completion_only_loss", "bf16", "variant", "seed")
 
 

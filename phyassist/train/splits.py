@@ -18,8 +18,11 @@ from ..data.tasks import REASONING_MARKER as MARKER
 from ..errors import UserError
 
 
-# a sentence ends at . ! ? (and any closing quotes or brackets) before a capital, but not after a title ("Dr.")
-_SENTENCE_END = re.compile(r"(?<=[.!?])(?<!\b(?:Dr|Mr|Ms|St)\.)(?<!\bMrs\.)([\"')\]]*)\s+(?=[A-Z])")
+# a sentence ends at . ! ? (and any closing quotes or brackets) before a capital or a list item's number, but
+# not after a title ("Dr.") nor after a list item's number ("Reasoning: 1. The poster ... 2. They ...": most
+# Irf answers)
+_SENTENCE_END = re.compile(r"(?<=[.!?])(?<!\b(?:Dr|Mr|Ms|St)\.)(?<!\bMrs\.)(?<!^\d\.)(?<!\s\d\.)(?<!^\d\d\.)(?<!\s\d\d\.)"
+                           r"([\"')\]]*)\s+(?=[A-Z]|\d\d?\.\s)")
 
 
 def first_sentences(text: str, n: int) -> str:

@@ -105,6 +105,17 @@ def test_reasoning_is_cut_to_whole_sentences():
     assert to_prompt_completion(row, reasoning_max_sentences=2)["completion"][0]["content"].endswith("named once!")
 
 
+def test_a_numbered_reasoning_counts_its_items_not_their_numbers():
+    from phyassist.train.splits import cut_answer
+
+    answer = ("Yes, the post shows this risk. Reasoning: 1. The poster feels like a burden to the family. "
+              "2. They say nobody would notice if they were gone. 3. They feel alone. 10. Last.")
+    assert cut_answer(answer, reasoning_sentences=2) == (
+        "Yes, the post shows this risk. Reasoning: 1. The poster feels like a burden to the family. "
+        "2. They say nobody would notice if they were gone.")
+    assert cut_answer(answer, reasoning_sentences=3).endswith("3. They feel alone.")
+
+
 def test_balance_tasks_takes_the_tasks_of_a_mixture_in_turn():
     from datasets import Dataset
 
