@@ -165,6 +165,7 @@ VALUES = {
     "load_best_model_at_end": {"load_best_model_at_end": True, "save_steps": 50},
     "dataloader_prefetch_factor": {"dataloader_prefetch_factor": 3, "dataloader_num_workers": 2},
     "quant_storage": {"quant_storage": "bfloat16"}, "device_map": {"device_map": "sequential"},
+    "task_weights": {"task_weights": ["MultiWD=2"]},
 }
 # fields a recipe cannot hold, and why
 NOT_IN_RECIPES = {
