@@ -86,7 +86,7 @@ class TrainConfig(SFTConfig):
     balance_tasks: bool = field(
         default=False, metadata={"help": "Mixtures: sample the train rows task by task (round robin), so each task is as "
                                          "equally represented as the data allows (else in proportion to its size); with "
-                                         "balance_labels, each task's each label."})
+                                         "balance_labels, each task's labels in turn within its share."})
     task_weights: list[str] | None = field(
         default=None, metadata={"help": "Mixtures: TASK=WEIGHT pairs (e.g. MultiWD=2) giving a task WEIGHT times the "
                                         "others' share of the train sample (a task not named weighs 1); implies "
