@@ -332,8 +332,11 @@ def test_a_rule_family_is_cleared_only_below_a_threshold_that_keeps_its_crisis_h
 def test_clearing_thresholds_survive_saving_and_apply_only_to_their_family(tmp_path):
     import numpy as np
 
-    model = crisis_model.CrisisModel(np.zeros(crisis_model.N_WORD + crisis_model.N_CHAR + crisis_model.N_CONCEPT,
-                                              np.float32), -3.0, 0.5, {"format": crisis_model.FORMAT}, {"intent": 0.2})
+    from phyassist.serve.safety.network import Weights
+
+    features = crisis_model.N_WORD + crisis_model.N_CHAR + crisis_model.N_CONCEPT
+    zero = Weights(np.zeros((features, 2), np.float32), np.zeros(2, np.float32), np.zeros(2, np.float32), -3.0)
+    model = crisis_model.CrisisModel(zero, 0.5, {"format": crisis_model.FORMAT}, {"intent": 0.2})
     loaded = crisis_model.CrisisModel.load(model.save(tmp_path / "m.npz"))
     assert loaded.clear == {"intent": 0.2} and loaded.threshold == 0.5
     assert loaded.clears("i want to die so much tonight", "intent")  # P = sigmoid(-3) < 0.2
@@ -374,3 +377,35 @@ def test_crisis_reply_is_resources_then_a_fixed_supportive_message():
     lowered = SAFE_REPLY.lower()
     assert "avoid" not in lowered and "pills" not in lowered and "someone you trust" in lowered
     assert CRISIS_RESOURCES.splitlines()[0].strip("*") in crisis_notice()
+
+
+def test_the_network_learns_what_no_linear_model_can_and_repeats_itself():
+    """Two features whose exclusive or is the label (a linear model gets at most 3 of the 4 cases right);
+    a feature no row has gets no weight; the same rows give the same weights."""
+    import numpy as np
+    from scipy.sparse import csr_matrix
+
+    from phyassist.serve.safety import network
+
+    cases = np.array([[0, 0, 1, 0], [1, 0, 1, 0], [0, 1, 1, 0], [1, 1, 1, 0]], np.float32)  # column 3: never set
+    matrix = csr_matrix(np.repeat(cases, 64, axis=0))
+    labels = np.repeat(np.array([0, 1, 1, 0]), 64)
+    fitted = network.fit(matrix, labels, np.ones(len(labels)), hidden=8, epochs=60)
+    p = network.forward(csr_matrix(cases), fitted)
+    assert list(p > 0.5) == [False, True, True, False], p
+    assert not fitted.w1[3].any() and fitted.w1[:3].any()
+    again = network.fit(matrix, labels, np.ones(len(labels)), hidden=8, epochs=60)
+    assert all(np.array_equal(a, b) for a, b in zip((fitted.w1, fitted.b1, fitted.w2), (again.w1, again.b1, again.w2)))
+
+
+def test_the_networks_exp_is_exp_to_float64_precision():
+    import math
+
+    import numpy as np
+
+    from phyassist.serve.safety.network import exp
+
+    x = np.array([-745.0, -700.0, -30.5, -1.0, -1e-9, 0.0, 0.3465, 1.0, 12.25, 88.7, 700.0])
+    got = exp(x)
+    want = np.array([math.exp(max(v, -700.0)) for v in x])
+    assert np.all(np.abs(got / want - 1) < 1e-13), got / want - 1

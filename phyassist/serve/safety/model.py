@@ -1,10 +1,11 @@
-"""The learned layer of the crisis screen: hashed n-grams and multilingual concepts into a logistic regression.
+"""The learned layer of the crisis screen: hashed n-grams and multilingual concepts into a small network.
 
 Phrase rules (``rules``) miss paraphrases and languages they have no words for; this model scores what
 they miss. It reads the same cleaned text as the rules (normalised, idioms and sincere denials blanked),
 so it never needs a vocabulary: features are hashed (word 1-2-grams, character 2-5-grams, and the
-concepts of ``concepts`` with their pairs, shared across languages) and the weights are one ``.npz``
-shipped with the package (``crisis_model.npz``), loaded without the Hub. It also clears a rule hit it
+concepts of ``concepts`` with their pairs, shared across languages), read by one hidden layer of ReLU
+units (``network``); the weights are one ``.npz`` shipped with the package (``crisis_model.npz``),
+loaded without the Hub. It also clears a rule hit it
 is confident is harmless, per rule family (``clears``). ``training`` makes it.
 """
 
@@ -22,12 +23,13 @@ import numpy as np
 
 from ...io import atomic_path
 from .concepts import concept_tokens
+from .network import Weights, forward
 from .rules import clean
 from .text import normalize
 
 logger = logging.getLogger(__name__)
 
-FORMAT = 3
+FORMAT = 4  # 4: a hidden layer (w1, b1, w2, b2); 3 was a logistic regression (coef, intercept)
 N_WORD = 2**16
 N_CHAR = 2**17
 N_CONCEPT = 2**14  # 83 concepts and their 3,403 pairs: few collisions
@@ -83,16 +85,14 @@ def features(texts: list[str]):
 
 @dataclass(frozen=True)
 class CrisisModel:
-    coef: np.ndarray
-    intercept: float
+    weights: Weights
     threshold: float = DEFAULT_THRESHOLD
     info: dict | None = None
     clear: dict = field(default_factory=lambda: dict(DEFAULT_CLEAR))  # rule family -> clearing probability
 
     def scores(self, texts: list[str]) -> np.ndarray:
         """P(crisis) per message."""
-        logits = features(texts) @ self.coef.astype(np.float32) + self.intercept
-        return 1.0 / (1.0 + np.exp(-np.asarray(logits, dtype=np.float64)))
+        return forward(features(texts), self.weights)
 
     def score(self, text: str) -> float:
         return float(self.scores([text])[0])
@@ -114,7 +114,9 @@ class CrisisModel:
         import zipfile
 
         path = Path(path)
-        arrays = {"coef": self.coef.astype(np.float16), "intercept": np.array([self.intercept], np.float64),
+        w = self.weights
+        arrays = {"w1": w.w1.astype(np.float16), "b1": w.b1.astype(np.float32), "w2": w.w2.astype(np.float32),
+                  "b2": np.array([w.b2], np.float64),
                   "threshold": np.array([self.threshold], np.float64),
                   "clear": np.frombuffer(json.dumps(self.clear, sort_keys=True).encode(), np.uint8),
                   "info": np.frombuffer(json.dumps(self.info or {}, sort_keys=True).encode(), np.uint8)}
@@ -133,8 +135,8 @@ class CrisisModel:
             info = json.loads(bytes(z["info"]).decode() or "{}")
             if info.get("format") != FORMAT:
                 raise ValueError(f"{path}: crisis model format {info.get('format')!r}, expected {FORMAT}")
-            return cls(z["coef"].astype(np.float32), float(z["intercept"][0]), float(z["threshold"][0]), info,
-                       json.loads(bytes(z["clear"]).decode()))
+            weights = Weights(z["w1"].astype(np.float32), z["b1"], z["w2"], float(z["b2"][0]))
+            return cls(weights, float(z["threshold"][0]), info, json.loads(bytes(z["clear"]).decode()))
 
 
 @lru_cache(maxsize=1)

@@ -3,7 +3,7 @@
 ``detect_crisis(text)`` runs the phrase rules (``rules``) on ``text.normalize``'d text and, where no
 rule fires, the learned layer (``model``). A rule hit fires unless the learned layer scores the message
 below that rule family's clearing threshold ("topic", the noun "suicide" alone; "intent", "keyword",
-"de"... whose words have everyday senses), chosen by the build so that each family keeps 98% of its crisis
+"de"... whose words have everyday senses), chosen by the build so that each family keeps 95% of its crisis
 hits. ``screen_conversation`` screens the recent user turns, one by one and read across turns.
 """
 
