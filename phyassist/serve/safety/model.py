@@ -4,9 +4,9 @@ Phrase rules (``rules``) miss paraphrases and languages they have no words for; 
 they miss. It reads the same cleaned text as the rules (normalised, idioms and sincere denials blanked),
 so it never needs a vocabulary: features are hashed (word 1-2-grams, character 2-5-grams, and the
 concepts of ``concepts`` with their pairs, shared across languages), read by one hidden layer of ReLU
-units (``network``); the weights are one ``.npz`` shipped with the package (``crisis_model.npz``),
-loaded without the Hub. It also clears a rule hit it
-is confident is harmless, per rule family (``clears``). ``training`` makes it.
+units (``network``); the weights are one ``.npz`` shipped with the package (``crisis_model.npz``, 5 MB),
+loaded without the Hub. It also clears a rule hit it is confident is harmless, per rule family
+(``clears``). ``training`` makes it.
 """
 
 from __future__ import annotations

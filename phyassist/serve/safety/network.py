@@ -76,8 +76,11 @@ class _Adam:
         self.t = np.zeros(shape[0] if len(shape) > 1 else 1, np.int64)
 
     def step(self, param: np.ndarray, grad: np.ndarray, rows=None) -> None:
-        sel = slice(None) if rows is None else rows
-        self.t[sel if rows is not None else 0] += 1
+        if rows is None:  # the whole parameter: one step count
+            sel, count = slice(None), 0
+        else:
+            sel, count = rows, rows
+        self.t[count] += 1
         t = (self.t[rows][:, None] if rows is not None else self.t[0]).astype(np.float32)
         m = self.m[sel] = _BETA1 * self.m[sel] + (1 - _BETA1) * grad
         v = self.v[sel] = _BETA2 * self.v[sel] + (1 - _BETA2) * grad * grad

@@ -39,14 +39,14 @@ FOLDS = 5
 # is the lowest within all three: a miss costs more than a false alarm. Hard: the 10% the screen is
 # asked to keep on messages written apart from the project. Chat: 5%; at 3% the network's threshold
 # rose from 0.68 to 0.79 for the sake of a few chat lines that name a bridge or a haircut (out of fold
-# recall 84% -> 79%). On 2,459 newer blind-written messages (not yet trained on) these budgets gave
-# recall 71.0% and 9.2% false alarms, against 70.2% and 13.0% for the linear model they replaced.
+# recall 84% -> 79%). On 2,459 of blind_dev3.jsonl's messages, before they were trained on, these
+# budgets gave recall 71.0% and 9.2% false alarms, against 70.2% and 13.0% for the linear model they replaced.
 FALSE_ALARM_BUDGET = {"hard": 0.10, "chat": 0.05, "posts": 0.02}
 # A rule family's hits are cleared by the model only below a threshold that keeps this share of the crisis
 # messages it catches (out of fold) caught, and only where it catches at least CLEAR_EVIDENCE of them:
 # a family with fewer crisis hits to measure that share on is never cleared. Every family may be (a
 # phrase in any language has everyday senses: "this job is killing me"). At 95% rather than 98%, on the
-# 2,459 newer blind-written messages: false alarms 9.2% -> 7.9%, recall 71.0% -> 70.8%.
+# same 2,459 messages: false alarms 9.2% -> 7.9%, recall 71.0% -> 70.8%.
 CLEAR_RECALL = 0.95
 CLEAR_EVIDENCE = 20
 CLEARABLE = tuple(sorted({name for name, _ in POSITIVE} | {"keyword"}))
