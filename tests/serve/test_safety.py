@@ -284,6 +284,22 @@ def test_the_lexicon_reads_headers_and_word_starts_and_rejects_a_word_without_a_
         read_lexicon("die\n[DIE]\n")
 
 
+def test_no_lexicon_word_mixes_two_scripts():
+    """A word spelt in two scripts (an Arabic letter in a Hebrew word) matches nothing: a typo."""
+    import re
+    import unicodedata
+    from importlib import resources
+
+    def script(char: str) -> str:
+        name = unicodedata.name(char, "?").split()[0]
+        return "CJK" if name.startswith(("CJK", "HIRAGANA", "KATAKANA")) else name
+
+    text = resources.files("phyassist.serve.safety").joinpath("concepts.txt").read_text(encoding="utf-8")
+    mixed = [(n, word) for n, line in enumerate(text.splitlines(), 1) if not line.startswith("#")
+             for word in re.findall(r"[^\W\d_]+", re.sub(r"\\[A-Za-z]", " ", line)) if len({script(c) for c in word if c.isalpha()}) > 1]
+    assert mixed == []
+
+
 def test_the_learned_layer_reads_languages_without_rules():
     """Crisis messages in words no rule names score above their harmless twins, in four languages."""
     model = crisis_model.shipped()

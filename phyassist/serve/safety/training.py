@@ -34,14 +34,15 @@ PAIR_WEIGHT = 4 * MESSAGE_WEIGHT
 FOLDS = 5
 # The most false alarms the screen may raise out of fold, per kind of harmless row: hard harmless
 # messages (idioms, denials, essays, twins of crisis messages), ordinary chat to an assistant, and
-# dreaddit / SAD / t-sid posts labelled harmless (what counsel-chat questions look like, with the same
-# 2% budget; some of those posts do speak of suicide, so their rate is an upper bound). The threshold
-# is the lowest within all three: a miss costs more than a false alarm. Hard: the 10% the screen is
-# asked to keep on messages written apart from the project. Chat: 5%; at 3% the network's threshold
-# rose from 0.68 to 0.79 for the sake of a few chat lines that name a bridge or a haircut (out of fold
-# recall 84% -> 79%). On 2,459 of blind_dev3.jsonl's messages, before they were trained on, these
-# budgets gave recall 71.0% and 9.2% false alarms, against 70.2% and 13.0% for the linear model they replaced.
-FALSE_ALARM_BUDGET = {"hard": 0.10, "chat": 0.05, "posts": 0.02}
+# dreaddit / SAD / t-sid posts labelled harmless (some of those posts do speak of suicide, so their rate is
+# an upper bound). The threshold is the lowest within all three: a miss costs more than a false alarm.
+# Hard: the 10% the screen is asked to keep on messages written apart from the project. Chat and posts:
+# 10% and 5%. At chat 5% / posts 2% the posts bound the threshold at 0.84 although counsel-chat questions,
+# the ordinary posts the screen meets, fired at 0.13% all the same. Measured on blind_dev3.jsonl with a
+# network trained without it (out of fold thresholds 0.83 -> 0.55): recall 59.6% -> 73.8%, false alarms
+# 4.2% -> 7.0%. Earlier, on 2,459 of its messages before they were trained on, the 10% / 5% / 2% budgets
+# gave recall 71.0% and 9.2% false alarms, against 70.2% and 13.0% for the linear model they replaced.
+FALSE_ALARM_BUDGET = {"hard": 0.10, "chat": 0.10, "posts": 0.05}
 # A rule family's hits are cleared by the model only below a threshold that keeps this share of the crisis
 # messages it catches (out of fold) caught, and only where it catches at least CLEAR_EVIDENCE of them:
 # a family with fewer crisis hits to measure that share on is never cleared. Every family may be (a
