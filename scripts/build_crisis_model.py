@@ -10,7 +10,8 @@ languages, ``multilingual_chat.jsonl``, the older phrase lists, and ``blind_dev.
 session that saw neither the screen's rules, its word lists nor its training data, and ``blind_dev2.jsonl``:
 1,217 crisis and 1,213 hard harmless messages in 30 languages, three in four in near-miss pairs, written
 on 2026-12-05 by five more such sessions; ``blind_dev3.jsonl``, 3,943 more from eight such sessions in 33
-languages, and ``blind_chat.jsonl``, 900 ordinary chat messages in 30 languages; never the held-out sets of ``benchmarks/crisis_data/`` or
+languages, ``blind_chat.jsonl``, 900 ordinary chat messages in 30 languages, and ``blind_dev4.jsonl``, 881
+from two more such sessions in twelve languages (de, fr, nl, pl, tr; ru, uk, ar, fa, he, cs, ro); never the held-out sets of ``benchmarks/crisis_data/`` or
 ``benchmarks/crisis_heldout/``) and IMHI posts (t-sid, dreaddit,
 SAD). The thresholds are chosen out of fold on the same rows, a near-miss pair always in one fold. Same
 inputs, same bytes. ``benchmarks/crisis_bench.py`` measures the result.
@@ -34,7 +35,7 @@ DATA = Path(__file__).resolve().parent / "crisis_data"
 MESSAGES = [DATA / "dev.jsonl", DATA / "chat_negatives.jsonl", DATA / "multilingual.jsonl",
             DATA / "multilingual_chat.jsonl", DATA / "crisis_positive.txt", DATA / "crisis_heldout.txt",
             DATA / "crisis_negative.txt", DATA / "blind_dev.jsonl", DATA / "blind_dev2.jsonl",
-            DATA / "blind_dev3.jsonl", DATA / "blind_chat.jsonl"]
+            DATA / "blind_dev3.jsonl", DATA / "blind_chat.jsonl", DATA / "blind_dev4.jsonl"]
 
 
 def main(argv: list[str] | None = None) -> int:
